@@ -1,0 +1,34 @@
+# Two set-up commands: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test bench fuzz clean score
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+## run: install and extract every sample, printing readable tables
+run: $(VENV)/.installed
+	$(BIN)/plancli extract samples/*.txt --format table
+
+## test: install with test extras and run the test suite
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+## score: dev-set score against ../shared/gold
+score: $(VENV)/.installed
+	$(BIN)/python ../shared/eval/score.py --gold ../shared/gold --docs samples \
+	  --cmd "$(BIN)/plancli extract {path} --format json" -v
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,145 @@
+"""The output contract (``../shared/SCHEMA.md``, schema_version "1") as Pydantic models.
+
+These models are the source of truth: ``plancli schema`` prints their JSON Schema, and every
+emitter serialises them. Add fields freely; renaming or dropping one needs a new
+``SCHEMA_VERSION``.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+Span = tuple[int, int]
+Comparator = Literal[">=", "<=", "~", "=", "+", "-"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Repair(Model):
+    """One kind of change normalisation made, with how often and a few examples."""
+
+    kind: str
+    count: int
+    examples: list[str] = Field(default_factory=list)
+
+
+class Source(Model):
+    path: str
+    sha256: str | None = None
+    bytes: int | None = None
+    encoding: str | None = None
+    format: str = "text"
+    language: Literal["zh", "en"] | None = None
+    script: Literal["simplified", "traditional", "mixed"] | None = None
+    repairs: list[Repair] = Field(default_factory=list)
+
+
+class Metadata(Model):
+    title: str | None = None
+    issuer: str | None = None
+    doc_number: str | None = None
+    issued_date: str | None = None
+    published_date: str | None = None
+    period_start: int | None = None
+    period_end: int | None = None
+
+
+class Section(Model):
+    id: str
+    parent: str | None
+    level: int
+    marker: str | None
+    title: str
+    span: Span
+    kind: Literal["part", "heading"] = "heading"
+
+
+class Record(Model):
+    """What every extracted record carries: provenance in the normalised text."""
+
+    id: str
+    section: str | None = None
+    text: str
+    span: Span
+    rule: str
+
+
+class Baseline(Model):
+    value: float | None = None
+    year: int | None = None
+
+
+class Target(Record):
+    indicator: str | None = None
+    indicator_id: str | None = None
+    value: float | None = None
+    value_max: float | None = None
+    unit: str | None = None
+    comparator: Comparator | None = "="
+    year: int | None = None
+    baseline: Baseline | None = None
+    masked: bool = False
+
+
+class Subsidy(Record):
+    amount: float | None = None
+    currency: str | None = "CNY"
+    amount_text: str | None = None
+    cap: bool = False
+    ratio: float | None = None
+    form: str | None = None
+    once: bool | None = None
+    recipient: str | None = None
+
+
+class Responsible(Model):
+    lead: list[str] = Field(default_factory=list)
+    support: list[str] = Field(default_factory=list)
+
+
+class Task(Record):
+    marker: str | None = None
+    title: str
+    responsible: Responsible = Field(default_factory=Responsible)
+    units: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+
+
+class Unit(Model):
+    name: str
+    canonical: str
+    aliases: list[str] = Field(default_factory=list)
+    mentions: int = 0
+    lead: int = 0
+    support: int = 0
+
+
+class ErrorInfo(Model):
+    kind: str
+    message: str
+
+
+class Document(Model):
+    """One processed input: the top-level object of ``plancli extract``."""
+
+    schema_version: str = SCHEMA_VERSION
+    source: Source
+    metadata: Metadata = Field(default_factory=Metadata)
+    sections: list[Section] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)
+    subsidies: list[Subsidy] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+    units: list[Unit] = Field(default_factory=list)
+
+
+class FailedDocument(Model):
+    """An input that could not be processed (batch / jsonl output)."""
+
+    schema_version: str = SCHEMA_VERSION
+    source: Source
+    error: ErrorInfo

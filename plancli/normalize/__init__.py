@@ -1,0 +1,51 @@
+"""Normalisation: decoded text in, clean Simplified UTF-8 text out, every repair recorded.
+
+The steps run in a fixed order, each in its own module, each driven by a file in ``rules/``:
+
+1. ``characters``  – drop BOMs and control characters, unify line breaks
+2. ``pinyin``      – remove pinyin annotations inserted by conversion sites (``務(wù)``)
+3. ``mojibake``    – repair GB byte-shift mojibake where the repair is certain
+4. ``script``      – Traditional → Simplified with OpenCC, recording the detected script
+5. ``width``       – full-width ASCII to half-width, whitespace unified
+6. ``boilerplate`` – site navigation, footers and spam lines removed
+
+Steps 2–3 work on the text as downloaded (their damage patterns are in the original script), so
+they come before conversion. The result is a fixed point: normalising it again changes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from plancli.models import Repair
+
+
+@dataclass
+class Normalized:
+    text: str
+    script: str | None = None
+    repairs: list[Repair] = field(default_factory=list)
+
+
+def normalize_text(text: str, rules_dir=None) -> Normalized:
+    """Run every step over ``text``; the returned text is what all spans index."""
+    from plancli.normalize import boilerplate, characters, mojibake, pinyin, script, width
+
+    repairs: list[Repair] = []
+
+    def record(kind: str, result) -> str:
+        if result.count:
+            repairs.append(Repair(kind=kind, count=result.count, examples=result.examples))
+        if getattr(result, "flagged", None):
+            repairs.append(Repair(kind=f"{kind}_uncertain", count=len(result.flagged),
+                                  examples=result.flagged[:5]))
+        return result.text
+
+    text = record("control_characters_removed", characters.clean(text))
+    text = record("pinyin_annotation_removed", pinyin.remove_pinyin(text, pinyin.rules(rules_dir)))
+    text = record("mojibake_repaired", mojibake.repair_mojibake(text, mojibake.rules(rules_dir)))
+    detected, converted = script.to_simplified(text)
+    text = record("traditional_converted", converted)
+    text = record("full_width_folded", width.fold(text))
+    text = record("boilerplate_removed", boilerplate.remove(text, boilerplate.rules(rules_dir)))
+    text = record("whitespace_unified", width.tidy_whitespace(text))
+    return Normalized(text=text, script=detected, repairs=repairs)

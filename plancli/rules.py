@@ -1,0 +1,204 @@
+"""Load and validate the data files in ``rules/``.
+
+Rules are data, never code: every file is YAML read with ``yaml.safe_load`` and validated by a
+Pydantic model that rejects unknown keys. Each concern (boilerplate, headings, targets …) owns
+the model of its own file, next to the code that uses it; this module only does the shared
+mechanics: finding the folder, parsing, turning validation errors into messages that name the
+file, the line and the rule id, compiling regexes once per process, and linting them for
+catastrophic backtracking.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+
+#: Rule files the engine knows, and the model that validates each (``module:Class``).
+RULE_FILES: dict[str, str] = {
+    "boilerplate": "plancli.normalize.boilerplate:BoilerplateRules",
+    "pinyin": "plancli.normalize.pinyin:PinyinRules",
+    "mojibake": "plancli.normalize.mojibake:MojibakeRules",
+    "headings": "plancli.segment:HeadingRules",
+    "metadata": "plancli.extract.metadata:MetadataRules",
+    "quantities": "plancli.quantities:QuantityRules",
+    "targets": "plancli.extract.targets:TargetRules",
+    "indicators": "plancli.extract.indicators:IndicatorRules",
+    "subsidies": "plancli.extract.subsidies:SubsidyRules",
+    "tasks": "plancli.extract.tasks:TaskRules",
+    "units": "plancli.extract.units:UnitRules",
+}
+
+BUILTIN_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+
+class RulesError(ValueError):
+    """A rules file that cannot be used; the message names file, line and rule id."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None, rule_id: str | None = None):
+        self.path, self.line, self.rule_id = path, line, rule_id
+        where = f"{path}:{line}" if line else str(path)
+        who = f" rule {rule_id}:" if rule_id else ""
+        super().__init__(f"{where}:{who} {message}")
+
+
+# --- regex patterns ---------------------------------------------------------------------------
+
+# A group that itself repeats something and is then repeated again: (a+)+, (\d*)*, (x+|y)+ …
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
+
+
+def lint_pattern(pattern: str) -> str:
+    """Compile ``pattern`` and refuse shapes that backtrack catastrophically."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+    if _NESTED_QUANTIFIER.search(pattern):
+        raise ValueError(f"regex {pattern!r} nests quantifiers (catastrophic backtracking risk)")
+    return pattern
+
+
+#: A regex field in a rules model: validated and linted at load.
+Pattern = Annotated[str, AfterValidator(lint_pattern)]
+
+
+@functools.lru_cache(maxsize=4096)
+def compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """Compile once per process (``re``'s own cache is small and shared)."""
+    return re.compile(pattern, flags)
+
+
+# --- models -----------------------------------------------------------------------------------
+
+
+class Strict(BaseModel):
+    """Base for every rules model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rule(Strict):
+    """What every rule has: a stable id (``kind.name``) and a one-line description."""
+
+    id: str
+    description: str
+
+
+class RuleFile(Strict):
+    """A rules file: a description and its rules (subclasses narrow the rule type)."""
+
+    description: str
+    rules: list[Rule] = []
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+
+M = TypeVar("M", bound=RuleFile)
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def resolve_dir(rules_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The folder to read: an explicit one, ``$PLANCLI_RULES``, or the built-in rules."""
+    chosen = rules_dir or os.environ.get("PLANCLI_RULES")
+    return Path(chosen).resolve() if chosen else BUILTIN_RULES_DIR
+
+
+def file_for(name: str, rules_dir: str | os.PathLike[str] | None = None) -> Path:
+    """A user folder may hold only some files; the others come from the built-in rules."""
+    own = resolve_dir(rules_dir) / f"{name}.yaml"
+    return own if own.exists() else BUILTIN_RULES_DIR / f"{name}.yaml"
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """Follow a validation error location through the YAML node tree to a line number."""
+    node, line = root, None
+    for key in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            node = None
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line
+
+
+def _rule_id_at(data: Any, loc: tuple[Any, ...]) -> str | None:
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        try:
+            return data["rules"][loc[1]].get("id")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return None
+    return None
+
+
+def parse_file(path: Path, model: type[M]) -> M:
+    """Read and validate one rules file, or raise :class:`RulesError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesError(path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise RulesError(path, f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                         line=mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise RulesError(path, "expected a mapping with 'description' and 'rules'", line=1)
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        field = ".".join(str(p) for p in loc)
+        raise RulesError(path, f"{field}: {err['msg']}", line=_line_of(root, loc),
+                         rule_id=_rule_id_at(data, loc)) from None
+    seen: set[str] = set()
+    for i, rule in enumerate(parsed.rules):
+        if rule.id in seen:
+            raise RulesError(path, "duplicate rule id", line=_line_of(root, ("rules", i)), rule_id=rule.id)
+        seen.add(rule.id)
+    return parsed
+
+
+def model_for(name: str) -> type[RuleFile]:
+    module, _, cls = RULE_FILES[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_cached(path: Path, mtime_ns: int, model: type[M]) -> M:
+    return parse_file(path, model)
+
+
+def load(name: str, model: type[M], rules_dir: str | os.PathLike[str] | None = None) -> M:
+    """The validated rules file ``name``; parsed once per process (until the file changes)."""
+    path = file_for(name, rules_dir)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        raise RulesError(path, "rules file not found") from None
+    return _load_cached(path, mtime, model)
+
+
+def load_all(rules_dir: str | os.PathLike[str] | None = None) -> dict[str, RuleFile]:
+    """Every known rules file, validated: used by ``plancli rules`` and to fail early."""
+    return {name: load(name, model_for(name), rules_dir) for name in RULE_FILES}
