@@ -1,0 +1,261 @@
+"""The ``plancli`` command: a thin Typer layer over the library.
+
+Data goes to stdout, messages to stderr. Exit status: 0 success, 1 when any input failed,
+2 for usage errors. A failure is one line naming the file and the reason; ``--debug`` adds the
+traceback. Heavy modules are imported inside commands so ``plancli --help`` starts fast.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    name="plancli",
+    help=(
+        "Turn downloaded government plan documents (行动计划, 实施方案, 若干措施, notices, press "
+        "releases) into validated records: targets, subsidies, tasks, responsible units and "
+        "metadata.\n\nExamples:\n\n"
+        "  plancli extract notice.txt                  # JSON on stdout\n\n"
+        "  plancli extract notice.txt --format table   # readable tables\n\n"
+        "  cat notice.txt | plancli extract - | jq '.targets[].indicator'\n\n"
+        "  plancli batch downloads/ --out results/ --csv tables/\n\n"
+        "  plancli normalize notice.txt                # the text all spans refer to"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Format(str, Enum):
+    json = "json"
+    jsonl = "jsonl"
+    table = "table"
+
+
+RulesOpt = Annotated[Optional[Path], typer.Option(
+    "--rules", help="Folder of rules files to use instead of the built-in rules/ (files it lacks "
+                    "come from the built-in set).", file_okay=False, exists=True)]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for failures.")]
+MaxBytesOpt = Annotated[int, typer.Option(
+    "--max-bytes", help="Refuse inputs larger than this many bytes.", min=1)]
+
+
+class _State:
+    debug = False
+
+
+def _fail(path: str, exc: BaseException) -> None:
+    """One line on stderr naming the file and the reason (traceback only with --debug)."""
+    if _State.debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    print(f"plancli: {path}: {reason}", file=sys.stderr)
+
+
+def _expand(paths: list[str]) -> list[str]:
+    """Expand globs the shell left alone (quoted patterns, Windows shells)."""
+    out: list[str] = []
+    for p in paths:
+        if p != "-" and not os.path.exists(p) and any(c in p for c in "*?["):
+            matches = sorted(glob.glob(p, recursive=True))
+            out.extend(matches or [p])
+        else:
+            out.append(p)
+    return out
+
+
+def _check_rules(rules: Optional[Path]) -> None:
+    """Fail early, with file/line/rule id, on a broken rules folder (exit 2: a usage error)."""
+    from plancli.rules import RulesError, load_all
+
+    try:
+        load_all(rules)
+    except RulesError as exc:
+        print(f"plancli: rules: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
+def _error_kind(exc: BaseException) -> str:
+    return getattr(exc, "kind", None) or "internal_error"
+
+
+@app.command()
+def extract(
+    paths: Annotated[list[str], typer.Argument(help="Files to read; '-' reads standard input; globs allowed.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="json: one object (an array for several "
+                                           "inputs); jsonl: one object per line; table: for reading.")] = Format.json,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    rules: RulesOpt = None,
+    max_bytes: MaxBytesOpt = 100 * 1024 * 1024,
+    debug: DebugOpt = False,
+) -> None:
+    """Extract targets, subsidies, tasks, units and metadata from documents."""
+    _State.debug = debug
+    from plancli import emit
+    from plancli.models import ErrorInfo, FailedDocument, Source
+    from plancli.pipeline import extract as run
+
+    _check_rules(rules)
+    files = _expand(paths)
+    results, failed = [], 0
+    for path in files:
+        try:
+            results.append(run(path, rules, max_bytes))
+        except Exception as exc:  # every failure becomes a line on stderr and an error entry
+            failed += 1
+            _fail(path, exc)
+            results.append(FailedDocument(source=Source(path=path), error=ErrorInfo(kind=_error_kind(exc), message=str(getattr(exc, "message", exc)))))
+    with emit.open_output(output) as out:
+        if format is Format.table:
+            emit.write_tables([d for d in results if not hasattr(d, "error")], out)
+        elif format is Format.jsonl:
+            for doc in results:
+                out.write(emit.to_json(doc) + "\n")
+        else:
+            good = results if len(files) > 1 else [d for d in results if not hasattr(d, "error")]
+            if len(files) == 1 and good:
+                out.write(emit.to_json(good[0], indent=2) + "\n")
+            elif len(files) > 1:
+                out.write(emit.to_json_array(good) + "\n")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def normalize(
+    paths: Annotated[list[str], typer.Argument(help="Files to read; '-' reads standard input.")],
+    rules: RulesOpt = None,
+    max_bytes: MaxBytesOpt = 100 * 1024 * 1024,
+    repairs: Annotated[bool, typer.Option("--repairs", help="Also list the repairs made, on stderr.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Print the normalised text (UTF-8, Simplified, repaired): the text all spans index."""
+    _State.debug = debug
+    from plancli.pipeline import prepare
+
+    _check_rules(rules)
+    files, failed = _expand(paths), 0
+    for path in files:
+        try:
+            prep = prepare(path, rules, max_bytes)
+        except Exception as exc:
+            failed += 1
+            _fail(path, exc)
+            continue
+        if len(files) > 1:
+            sys.stdout.write(f"==> {path} <==\n")
+        sys.stdout.write(prep.normalized.text + "\n")
+        if repairs:
+            for r in prep.decoded.repairs + prep.normalized.repairs:
+                print(f"{path}: {r.kind} x{r.count} {'; '.join(r.examples)}", file=sys.stderr)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def segment(
+    path: Annotated[str, typer.Argument(help="File to read; '-' reads standard input.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="tree (Rich) or json.")] = "tree",
+    rules: RulesOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Show a document's parts, section tree and sentence counts."""
+    _State.debug = debug
+    from plancli import emit
+    from plancli.pipeline import prepare
+    from plancli.segment import detect_language, find_structure
+
+    if format not in ("tree", "json"):
+        print("plancli: --format must be 'tree' or 'json'", file=sys.stderr)
+        raise typer.Exit(2)
+    _check_rules(rules)
+    try:
+        prep = prepare(path, rules)
+    except Exception as exc:
+        _fail(path, exc)
+        raise typer.Exit(1) from None
+    text = prep.normalized.text
+    structure = find_structure(text, rules)
+    if format == "json":
+        sys.stdout.write(emit.structure_json(text, structure, detect_language(text)) + "\n")
+    else:
+        emit.write_tree(path, text, structure, sys.stdout)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the output (one document object)."""
+    import json
+
+    from plancli.models import Document
+
+    print(json.dumps(Document.model_json_schema(), ensure_ascii=False, indent=2))
+
+
+@app.command("rules")
+def list_rules(
+    rules: RulesOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """List every rule (id, file, description); fails with file/line/rule id on a broken rules file."""
+    from plancli.rules import RulesError, load_all, resolve_dir
+
+    try:
+        files = load_all(rules)
+    except RulesError as exc:
+        print(f"plancli: rules: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    rows = [(name, r.id, r.description) for name, rf in files.items() for r in rf.rules]
+    if format == "json":
+        import json
+
+        print(json.dumps([{"file": f, "id": i, "description": d} for f, i, d in rows], ensure_ascii=False, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} rules in {resolve_dir(rules)}")
+    for col in ("file", "id", "description"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+@app.command()
+def quantities(
+    text: Annotated[str, typer.Argument(help="Text to scan, e.g. '到2024年达到1600家以上'; '-' reads stdin.")],
+) -> None:
+    """Print the quantities found in TEXT as JSON (value, unit, number, comparator, span …)."""
+    import json
+
+    from plancli.quantities import find_quantities
+
+    if text == "-":
+        text = sys.stdin.read()
+    print(json.dumps([q.model_dump(mode="json") for q in find_quantities(text)], ensure_ascii=False, indent=1))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("plancli: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except BrokenPipeError:
+        # `plancli extract … | head`: the reader left; that is not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Emitters: JSON, JSON Lines, Rich tables and trees for the terminal.
+
+JSON keeps Chinese as is (``ensure_ascii=False``) so jq and pandas users see readable text.
+Files are written atomically (temp file + rename) so an interrupted run never leaves half a file.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+from pydantic import BaseModel
+
+
+def to_json(model: BaseModel, indent: int | None = None) -> str:
+    return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=indent)
+
+
+def to_json_array(models: list[BaseModel]) -> str:
+    return json.dumps([m.model_dump(mode="json") for m in models], ensure_ascii=False, indent=2)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None) -> Iterator[IO]:
+    """Write to a temp file beside ``path`` and rename it into place only when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def open_output(path: Path | None) -> Iterator[IO[str]]:
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+    else:
+        with atomic_writer(path) as fh:
+            yield fh
+
+
+def _console(out: IO[str]):
+    from rich.console import Console
+
+    is_tty = hasattr(out, "isatty") and out.isatty()
+    return Console(file=out, force_terminal=is_tty, no_color="NO_COLOR" in os.environ or not is_tty,
+                   width=None if is_tty else 160, soft_wrap=False)
+
+
+def _clip(s: str | None, n: int = 60) -> str:
+    s = (s or "").replace("\n", " ")
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return ""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def write_tables(docs: list, out: IO[str]) -> None:
+    """Readable tables of one or more documents: metadata, targets, subsidies, tasks, units."""
+    from rich.table import Table
+
+    console = _console(out)
+    for doc in docs:
+        m, s = doc.metadata, doc.source
+        console.rule(f"{s.path}")
+        console.print(f"title: {m.title}   issuer: {m.issuer}   number: {m.doc_number}   "
+                      f"issued: {m.issued_date}   published: {m.published_date}   "
+                      f"period: {m.period_start}-{m.period_end}")
+        console.print(f"encoding: {s.encoding}   language: {s.language}   script: {s.script}   "
+                      f"sections: {len(doc.sections)}   repairs: "
+                      + ", ".join(f"{r.kind}×{r.count}" for r in s.repairs))
+        if doc.targets:
+            t = Table(title=f"targets ({len(doc.targets)})", show_lines=False)
+            for col in ("indicator", "cmp", "value", "unit", "year", "baseline", "rule"):
+                t.add_column(col)
+            for r in doc.targets:
+                base = f"{_num(r.baseline.value)} ({r.baseline.year})" if r.baseline and r.baseline.value is not None else ""
+                value = "masked" if r.masked else _num(r.value) + (f"-{_num(r.value_max)}" if r.value_max else "")
+                t.add_row(_clip(r.indicator, 40), r.comparator or "", value, r.unit or "",
+                          str(r.year or ""), base, r.rule)
+            console.print(t)
+        if doc.subsidies:
+            t = Table(title=f"subsidies ({len(doc.subsidies)})")
+            for col in ("amount (yuan)", "cap", "ratio", "form", "once", "recipient"):
+                t.add_column(col)
+            for r in doc.subsidies:
+                t.add_row(_num(r.amount), "≤" if r.cap else "", _num(r.ratio), r.form or "",
+                          {True: "once", False: "annual", None: ""}[r.once], _clip(r.recipient, 50))
+            console.print(t)
+        if doc.tasks:
+            t = Table(title=f"tasks ({len(doc.tasks)})")
+            for col in ("marker", "title", "lead", "units"):
+                t.add_column(col)
+            for r in doc.tasks:
+                t.add_row(r.marker or "", _clip(r.title, 40), "、".join(r.responsible.lead),
+                          _clip("、".join(r.units), 60))
+            console.print(t)
+        if doc.units:
+            t = Table(title=f"responsible units ({len(doc.units)})")
+            for col in ("name", "canonical", "mentions", "lead", "support"):
+                t.add_column(col)
+            for u in doc.units:
+                t.add_row(u.name, u.canonical if u.canonical != u.name else "", str(u.mentions), str(u.lead), str(u.support))
+            console.print(t)
+
+
+def structure_json(text: str, structure, language: str) -> str:
+    from plancli.segment import sentences
+
+    sections = []
+    for s in structure.sections:
+        d = s.model_dump(mode="json")
+        d["sentences"] = sum(1 for _ in sentences(text, *s.span))
+        sections.append(d)
+    return json.dumps({"language": language, "parts": len(structure.parts),
+                       "sentences": sum(1 for _ in sentences(text)), "sections": sections},
+                      ensure_ascii=False, indent=2)
+
+
+def write_tree(path: str, text: str, structure, out: IO[str]) -> None:
+    from rich.tree import Tree
+
+    from plancli.segment import sentences
+
+    console = _console(out)
+    root = Tree(f"{path}  ({len(structure.parts)} parts, {len(structure.sections)} sections, "
+                f"{sum(1 for _ in sentences(text))} sentences)")
+    nodes = {}
+    for s in structure.sections:
+        label = f"{s.marker or ''} {_clip(s.title, 50)}  [dim]({sum(1 for _ in sentences(text, *s.span))} sentences)[/dim]"
+        parent = nodes.get(s.parent, root)
+        nodes[s.id] = parent.add(label)
+    console.print(root)

@@ -1,0 +1,6 @@
+"""(being written)"""
+from __future__ import annotations
+
+
+def document_units(ctx, tasks) -> list:
+    return []

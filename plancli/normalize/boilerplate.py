@@ -1,0 +1,62 @@
+"""Remove site navigation, footers, spam lines and unrelated trailing material.
+
+Pages saved from portals and "范文" sites wrap the plan in breadcrumbs, download buttons,
+disclaimers, SEO spam and links to other articles. The rules in ``rules/boilerplate.yaml`` say
+what to drop and how much: a matched ``phrase``, the whole ``line``, or the line and everything
+after it (``tail``, for "相关阅读" / "- END -" blocks that end the real content). Every removal is
+counted, so nothing disappears silently.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from plancli import rules as rules_mod
+from plancli.normalize.step import StepResult
+
+
+class BoilerplateRule(rules_mod.Rule):
+    pattern: rules_mod.Pattern
+    scope: Literal["line", "phrase", "tail"] = "line"
+
+
+class BoilerplateRules(rules_mod.RuleFile):
+    rules: list[BoilerplateRule]
+
+
+def rules(rules_dir=None) -> BoilerplateRules:
+    return rules_mod.load("boilerplate", BoilerplateRules, rules_dir)
+
+
+def _short(s: str, n: int = 40) -> str:
+    s = s.strip()
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def remove(text: str, rules: BoilerplateRules) -> StepResult:
+    phrase = [rules_mod.compiled(r.pattern) for r in rules.rules if r.scope == "phrase"]
+    line = [rules_mod.compiled(r.pattern) for r in rules.rules if r.scope == "line"]
+    tail = [rules_mod.compiled(r.pattern) for r in rules.rules if r.scope == "tail"]
+    result = StepResult(text)
+    kept: list[str] = []
+    lines = text.split("\n")
+    for i, raw in enumerate(lines):
+        current = raw
+        for pat in phrase:
+            if pat.search(current):
+                for m in pat.finditer(current):
+                    result.note(_short(m.group()), "''")
+                current = pat.sub("", current)
+        stripped = current.strip()
+        if stripped and any(p.search(stripped) for p in tail):
+            dropped = [ln for ln in lines[i:] if ln.strip()]
+            result.note(_short(stripped), f"'' (and {len(dropped) - 1} following lines)")
+            result.count += len(dropped) - 1
+            break
+        if stripped and any(p.search(stripped) for p in line):
+            result.note(_short(stripped), "''")
+            continue
+        if current != raw and not stripped:
+            continue  # the line held nothing but boilerplate phrases
+        kept.append(current)
+    result.text = "\n".join(kept)
+    return result

@@ -1,0 +1,44 @@
+"""Traditional → Simplified with OpenCC (t2s), recording which script the document was in.
+
+OpenCC's phrase-aware conversion is the standard tool for this; the converter is built once per
+process because loading its dictionaries costs more than converting a whole document.
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+from plancli.normalize.step import StepResult
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+#: Share of CJK characters that OpenCC changes above which a text counts as Traditional;
+#: between MIXED and TRADITIONAL it is "mixed" (a Simplified page quoting Traditional text).
+TRADITIONAL = 0.05
+MIXED = 0.005
+
+
+@functools.lru_cache(maxsize=1)
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> tuple[str | None, StepResult]:
+    """Return (script, result); script is None when the text has (almost) no Chinese."""
+    cjk = len(_CJK.findall(text))
+    if not cjk:
+        return None, StepResult(text)
+    converted = _converter().convert(text)
+    result = StepResult(converted)
+    if len(converted) == len(text):
+        changed = [(a, b) for a, b in zip(text, converted) if a != b]
+        result.count = len(changed)
+        for a, b in changed[:5]:
+            result.examples.append(f"{a} -> {b}")
+    else:  # a phrase conversion changed the length; count the differing characters roughly
+        result.count = sum(1 for a, b in zip(text, converted) if a != b) or 1
+    share = result.count / cjk
+    script = "traditional" if share > TRADITIONAL else "mixed" if share > MIXED else "simplified"
+    return script, result

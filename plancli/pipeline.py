@@ -1,0 +1,77 @@
+"""The pipeline: read → normalise → segment → extract, as one library call per document.
+
+``plancli.extract(path)`` is what the CLI, the batch runner and Python users call; each stage
+lives in its own module and this file only wires them together.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from plancli.models import Document, Source
+from plancli.normalize import Normalized, normalize_text
+from plancli.read import DEFAULT_MAX_BYTES, Decoded, RawInput, decode_input, read_input
+from plancli.segment import Structure, detect_language, find_structure
+
+
+@dataclass
+class Context:
+    """What every extractor gets: the normalised text, its structure and the rules folder."""
+
+    text: str
+    structure: Structure
+    language: str
+    rules_dir: str | os.PathLike[str] | None = None
+
+
+@dataclass
+class Prepared:
+    raw: RawInput
+    decoded: Decoded
+    normalized: Normalized
+
+
+def prepare(path: str | os.PathLike[str], rules_dir=None, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared:
+    """Read and normalise one input (the text ``plancli normalize`` prints)."""
+    raw = read_input(path, max_bytes=max_bytes)
+    return prepare_raw(raw, rules_dir)
+
+
+def prepare_raw(raw: RawInput, rules_dir=None) -> Prepared:
+    decoded = decode_input(raw)
+    return Prepared(raw, decoded, normalize_text(decoded.text, rules_dir))
+
+
+def extract(path: str | os.PathLike[str], rules_dir=None, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Extract every record from the document at ``path`` (``-`` for standard input)."""
+    return extract_prepared(prepare(path, rules_dir, max_bytes), rules_dir)
+
+
+def extract_text(text: str, rules_dir=None, path: str = "<text>") -> Document:
+    """Extract from text already in memory (it is still normalised first)."""
+    raw = RawInput(path, text.encode("utf-8"))
+    return extract_prepared(Prepared(raw, Decoded(text, "utf-8"), normalize_text(text, rules_dir)), rules_dir)
+
+
+def extract_prepared(prep: Prepared, rules_dir=None) -> Document:
+    from plancli.extract import metadata, subsidies, targets, tasks, units
+
+    text = prep.normalized.text
+    language = detect_language(text)
+    structure = find_structure(text, rules_dir)
+    ctx = Context(text, structure, language, rules_dir)
+    source = Source(path=prep.raw.path, sha256=prep.raw.sha256, bytes=len(prep.raw.data),
+                    encoding=prep.decoded.encoding, format=prep.decoded.format, language=language,
+                    script=prep.normalized.script if language == "zh" else None,
+                    repairs=prep.decoded.repairs + prep.normalized.repairs)
+    found_tasks = tasks.extract(ctx)
+    found_targets = targets.extract(ctx)
+    return Document(
+        source=source,
+        metadata=metadata.extract_metadata(text, rules_dir, prep.decoded.hints),
+        sections=structure.sections,
+        targets=found_targets,
+        subsidies=subsidies.extract(ctx),
+        tasks=found_tasks,
+        units=units.document_units(ctx, found_tasks),
+    )

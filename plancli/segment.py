@@ -1,0 +1,288 @@
+"""Segmentation: parts, the section tree, sentences, words and the document's language.
+
+Plan documents number their structure with a small set of marker families (篇一 / 一、 / (一) /
+1. / 1、 / (1) / ① and English "(1)", "1."), in an order each document chooses for itself. So
+levels are not fixed per family: a family seen for the first time opens a level below the
+current one, a family already open closes everything below it (the usual outline rule). Pages
+from content farms run headings into one long line (``…机制。2.加快发展…``); a marker inside a
+line is accepted only after sentence punctuation, or right after a short heading, and only when
+its number continues a sequence (tolerating one skipped or masked number).
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from plancli import rules as rules_mod
+from plancli.models import Section
+
+CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+             "六": 6, "七": 7, "八": 8, "九": 9}
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+EN_ORDINALS = {w: i for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth".split(), start=1)}
+
+
+class HeadingRule(rules_mod.Rule):
+    #: Marker family: headings of one family are siblings; a new family opens a level.
+    family: str
+    #: Regex matched at a candidate position; group ``num`` holds the number.
+    pattern: rules_mod.Pattern
+    #: Level-0 article boundaries on pages that hold several articles (篇一 … 篇九).
+    part: bool = False
+    #: May the marker start in the middle of a line (run-on numbering)?
+    midline: bool = True
+    #: Starts a new top-level section of the current part (an attachment, "附件:").
+    top: bool = False
+    #: Longest heading title; longer first sentences are cut here at a comma.
+    max_title: int = 60
+
+
+class HeadingRules(rules_mod.RuleFile):
+    rules: list[HeadingRule]
+    #: Sentence-final punctuation after which a mid-line marker may start.
+    midline_after: str = "。;!?:"
+
+
+def rules(rules_dir=None) -> HeadingRules:
+    return rules_mod.load("headings", HeadingRules, rules_dir)
+
+
+def numeral_value(token: str) -> int | None:
+    """1 for "1", "一", "①", "first"; 25 for "二十五"; None for masked ("X", "_")."""
+    token = token.strip().lower()
+    if not token:
+        return None
+    if token.isdigit():
+        return int(token)
+    if token in EN_ORDINALS:
+        return EN_ORDINALS[token]
+    if len(token) == 1 and token in CIRCLED:
+        return CIRCLED.index(token) + 1
+    if all(c in CN_DIGITS or c in "十百" for c in token):
+        total, current = 0, 0
+        for c in token:
+            if c == "十":
+                total += (current or 1) * 10
+                current = 0
+            elif c == "百":
+                total += (current or 1) * 100
+                current = 0
+            else:
+                current = CN_DIGITS[c]
+        return total + current
+    return None
+
+
+@dataclass
+class _Marker:
+    start: int
+    end: int  # end of the marker itself (title starts here)
+    rule: HeadingRule
+    num: int | None
+    line_start: bool
+
+
+@dataclass
+class Structure:
+    sections: list[Section]
+
+    def section_at(self, pos: int) -> Section | None:
+        """The deepest section whose span contains ``pos``."""
+        best = None
+        for s in self.sections:
+            if s.span[0] <= pos < s.span[1] and (best is None or s.level >= best.level):
+                best = s
+        return best
+
+    def ancestors(self, section: Section | None) -> list[Section]:
+        by_id = {s.id: s for s in self.sections}
+        out = []
+        while section is not None:
+            out.append(section)
+            section = by_id.get(section.parent) if section.parent else None
+        return out
+
+    @property
+    def parts(self) -> list[Section]:
+        return [s for s in self.sections if s.kind == "part"]
+
+
+def _candidates(text: str, hr: HeadingRules) -> Iterator[tuple[int, bool]]:
+    """Positions where a heading may start: line starts, and after sentence punctuation."""
+    yield 0, True
+    for m in re.finditer(r"\n[ \t]*", text):
+        yield m.end(), True
+    for m in re.finditer(f"[{re.escape(hr.midline_after)}]", text):
+        yield m.end(), False
+
+
+def _match_at(text: str, pos: int, line_start: bool, hr: HeadingRules) -> _Marker | None:
+    for rule in hr.rules:
+        if not line_start and not rule.midline:
+            continue
+        m = rules_mod.compiled(rule.pattern).match(text, pos)
+        if m:
+            num = numeral_value(m.group("num")) if "num" in m.groupdict() and m.group("num") else None
+            return _Marker(pos, m.end(), rule, num, line_start)
+    return None
+
+
+def _title(text: str, start: int, limit: int, stop: int) -> tuple[str, int]:
+    """The heading title: up to the first sentence end, line end or the next heading."""
+    end = start
+    while end < stop and text[end] not in "。;!?\n":
+        end += 1
+    title = text[start:end]
+    if len(title) > limit:
+        cut = max(title.rfind(",", 0, limit), title.rfind(",", 0, limit))
+        title = title[: cut if cut > 8 else limit]
+    title = title.strip().rstrip(".:: ")
+    return title, start + len(title)
+
+
+def find_structure(text: str, rules_dir=None) -> Structure:
+    hr = rules(rules_dir)
+    markers: list[_Marker] = []
+    seen: set[int] = set()
+    for pos, line_start in sorted(_candidates(text, hr)):
+        if pos in seen or pos >= len(text):
+            continue
+        seen.add(pos)
+        mk = _match_at(text, pos, line_start, hr)
+        if mk:
+            markers.append(mk)
+    # Run-on headings: "三、工作任务(一)加强…" — a first child glued to a short heading title.
+    extra: list[_Marker] = []
+    for mk in markers:
+        window_end = min(len(text), mk.end + 16)
+        for i in range(mk.end + 2, window_end):
+            if text[i] in "。;!?\n,,":
+                break
+            child = _match_at(text, i, False, hr)
+            if child and child.num in (1, 2) and child.rule.family != mk.rule.family:
+                extra.append(child)
+                break
+    markers = sorted(markers + extra, key=lambda m: m.start)
+    return Structure(_build_tree(text, markers))
+
+
+def _build_tree(text: str, markers: list[_Marker]) -> list[Section]:
+    sections: list[Section] = []
+    # stack of (family, section index, last number)
+    stack: list[list] = []
+    next_start = [m.start for m in markers[1:]] + [len(text)]
+    for mk, stop in zip(markers, next_start):
+        fam = mk.rule.family
+        if mk.rule.part:
+            stack = []
+        elif mk.rule.top:
+            stack = [e for e in stack if sections[e[1]].kind == "part"]
+        else:
+            open_families = [entry[0] for entry in stack]
+            if not mk.line_start:
+                # mid-line markers must continue a sequence (one skipped or masked number allowed)
+                if fam in open_families:
+                    last = stack[open_families.index(fam)][2]
+                    if mk.num is not None and last is not None and not (last < mk.num <= last + 2):
+                        continue
+                elif mk.num not in (1, 2, None):
+                    continue
+            if fam in open_families:
+                del stack[open_families.index(fam):]
+        parent = sections[stack[-1][1]] if stack else None
+        level = 0 if mk.rule.part else (parent.level + 1 if parent else 1)
+        title, title_end = _title(text, mk.end, mk.rule.max_title, stop)
+        sid = f"s{len(sections) + 1}"
+        sections.append(Section(id=sid, parent=parent.id if parent else None, level=level,
+                                marker=text[mk.start:mk.end].strip(), title=title,
+                                span=(mk.start, len(text)), kind="part" if mk.rule.part else "heading"))
+        stack.append([fam, len(sections) - 1, mk.num])
+    # A section ends where the next section of the same or a higher level starts.
+    for i, s in enumerate(sections):
+        for later in sections[i + 1:]:
+            if later.level <= s.level:
+                sections[i] = s.model_copy(update={"span": (s.span[0], later.span[0])})
+                break
+    return sections
+
+
+# --- sentences -------------------------------------------------------------------------------
+
+_ZH_SENTENCE = re.compile(r"[^。!?;\n]+[。!?;]*")
+_EN_BREAK = re.compile(r"(?<=[a-z0-9%)\"”])[.!?](?=\s+[A-Z(\"“])")
+
+
+def sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+    """[start, end) spans of sentences: Chinese 。!?; and line breaks, English ". " + capital."""
+    end = len(text) if end is None else end
+    for m in _ZH_SENTENCE.finditer(text, start, end):
+        s, e = m.start(), m.end()
+        piece = text[s:e]
+        cut = s
+        for b in _EN_BREAK.finditer(piece):
+            yield from _strip_span(text, cut, s + b.end())
+            cut = s + b.end()
+        yield from _strip_span(text, cut, e)
+
+
+def _strip_span(text: str, s: int, e: int) -> Iterator[tuple[int, int]]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        yield s, e
+
+
+# --- language and words ----------------------------------------------------------------------
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def detect_language(text: str) -> str:
+    sample = text[:20000]
+    cjk, latin = len(_CJK.findall(sample)), len(_LATIN.findall(sample))
+    return "zh" if cjk * 3 >= latin else "en"
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba():
+    """jieba with our user dictionary (units, indicator terms), loaded on first use only."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    from plancli.lexicon import user_dictionary_path
+
+    tok = jieba.Tokenizer()
+    tok.cache_file = None
+    cache_dir = user_cache_dir()
+    tok.tmp_dir = str(cache_dir)
+    tok.initialize()
+    tok.load_userdict(str(user_dictionary_path()))
+    return tok
+
+
+def user_cache_dir():
+    import os
+    from pathlib import Path
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "plancli"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        import tempfile
+
+        path = Path(tempfile.gettempdir())
+    return path
+
+
+def words(text: str) -> list[str]:
+    """jieba words of ``text``, keeping unit and indicator names whole."""
+    return _jieba().lcut(text)
