@@ -30,8 +30,8 @@ RULE_FILES: dict[str, str] = {
     # "targets": "plancli.extract.targets:TargetRules",
     # "indicators": "plancli.extract.indicators:IndicatorRules",
     # "subsidies": "plancli.extract.subsidies:SubsidyRules",
-    # "tasks": "plancli.extract.tasks:TaskRules",
-    # "units": "plancli.extract.units:UnitRules",
+    "tasks": "plancli.extract.tasks:TaskRules",
+    "units": "plancli.extract.units:UnitRules",
 }
 
 BUILTIN_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"

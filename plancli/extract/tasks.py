@@ -1,6 +1,101 @@
-"""(being written)"""
+"""Tasks: the numbered work items of a plan's task sections, with their responsible units.
+
+A plan states its work as numbered items under a section such as 重点任务 or 主要工作. The
+tasks are the leaves of that subtree: where (一) items have numbered children, the children are
+the tasks; where they have none, the (一) items are. Each task carries the units its text names
+as responsible (see ``units``) and a few TF-IDF keywords for search.
+"""
 from __future__ import annotations
 
+import functools
 
-def extract(ctx) -> list:
-    return []
+from plancli import rules as rules_mod
+from plancli.extract import units as units_mod
+from plancli.models import Responsible, Task
+
+
+class TaskRule(rules_mod.Rule):
+    section_title: rules_mod.Pattern
+    min_body: int = 1
+
+
+class TaskRules(rules_mod.RuleFile):
+    rules: list[TaskRule]
+    #: How many keywords to attach to each task (0 turns keyword extraction off).
+    keywords: int = 5
+
+
+def rules(rules_dir=None) -> TaskRules:
+    return rules_mod.load("tasks", TaskRules, rules_dir)
+
+
+@functools.lru_cache(maxsize=1)
+def _tfidf():
+    import jieba.analyse
+
+    from plancli.segment import _jieba
+
+    extractor = jieba.analyse.TFIDF()
+    extractor.tokenizer = _jieba()
+    extractor.postokenizer = None
+    return extractor
+
+
+def keywords(text: str, k: int) -> list[str]:
+    if k <= 0 or not text.strip():
+        return []
+    return _tfidf().extract_tags(text, topK=k)
+
+
+def extract(ctx) -> list[Task]:
+    tr = rules(ctx.rules_dir)
+    sections = ctx.structure.sections
+    children: dict[str, list] = {}
+    for s in sections:
+        if s.parent:
+            children.setdefault(s.parent, []).append(s)
+    tasks: list[Task] = []
+    for rule in tr.rules:
+        title_pat = rules_mod.compiled(rule.section_title)
+        roots = [s for s in sections if s.kind == "heading" and title_pat.search(s.title)]
+        seen: set[str] = set()
+        for root in roots:
+            stack = list(children.get(root.id, []))
+            while stack:
+                s = stack.pop(0)
+                if s.id in seen:
+                    continue
+                seen.add(s.id)
+                kids = children.get(s.id, [])
+                if kids:
+                    stack = kids + stack
+                    continue
+                body = ctx.text[s.span[0]:s.span[1]]
+                siblings = children.get(s.parent, [])
+                body_len = len(body) - len(s.marker or "") - len(s.title)
+                if body_len < rule.min_body and any(children.get(x.id) for x in siblings):
+                    continue
+                tasks.append(_task(ctx, s, body, rule, tr))
+    tasks.sort(key=lambda t: t.span[0])
+    for i, t in enumerate(tasks, 1):
+        t.id = f"k{i}"
+    return tasks
+
+
+def _task(ctx, section, body: str, rule: TaskRule, tr: TaskRules) -> Task:
+    start, end = section.span
+    while end > start and ctx.text[end - 1].isspace():
+        end -= 1
+    found = units_mod.find_responsibilities(ctx.text, start, end, ctx.rules_dir)
+    names: list[str] = []
+    lead: list[str] = []
+    support: list[str] = []
+    for r in found:
+        names += [u for u in r.units if u not in names]
+        lead += [u for u in r.lead if u not in lead]
+        support += [u for u in r.support if u not in support]
+    text = ctx.text[start:end]
+    return Task(id="", marker=section.marker, title=section.title, section=section.id, text=text,
+                span=(start, end), rule=rule.id, units=names,
+                responsible=Responsible(lead=lead, support=support),
+                keywords=keywords(text, tr.keywords))

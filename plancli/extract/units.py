@@ -1,6 +1,279 @@
-"""(being written)"""
+"""Responsible units: who is named as responsible for a task or indicator, and their canonical names.
+
+Plans name units in a few fixed ways, each a rule in ``rules/units.yaml``: a labelled list
+("(责任单位:A、B,C管委会)"), lead/support markers inside it ("A牵头,B、C配合"), a responsibility
+column in a flattened attachment table, duty sentences in a 分工 section ("市科技局负责…"), and
+English "led by …". Lists abbreviate: "市发改委、科技局配合" means 市科技局, so an item that is a
+bare department name gets the list's administrative prefix back. Names are kept as written (that
+is what a reader searches for) and also mapped to a canonical name through the gazetteer, with
+rapidfuzz catching small variants the gazetteer does not list.
+"""
 from __future__ import annotations
 
+import functools
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
 
-def document_units(ctx, tasks) -> list:
-    return []
+from plancli import rules as rules_mod
+from plancli.models import Unit
+
+
+class Body(rules_mod.Strict):
+    canonical: str
+    aliases: list[str] = []
+    en: list[str] = []
+
+
+class UnitRule(rules_mod.Rule):
+    kind: Literal["label", "lead", "support", "english", "english_sentence", "table_header", "duty"]
+    pattern: rules_mod.Pattern
+    section_title: rules_mod.Pattern | None = None
+
+
+class UnitRules(rules_mod.RuleFile):
+    rules: list[UnitRule]
+    prefixes: list[str]
+    suffix_pattern: rules_mod.Pattern
+    restore_prefix_pattern: rules_mod.Pattern
+    separators: rules_mod.Pattern
+    not_units: rules_mod.Pattern
+    bodies: list[Body]
+
+    def dictionary_words(self) -> list[str]:
+        """Prefixed names for jieba's user dictionary (市发展改革委 stays one word)."""
+        cores = {b.canonical for b in self.bodies} | {a for b in self.bodies for a in b.aliases}
+        return [p + c for c in cores for p in ("市", "县", "区", "省", "")]
+
+    def of_kind(self, kind: str) -> list[UnitRule]:
+        return [r for r in self.rules if r.kind == kind]
+
+
+def rules(rules_dir=None) -> UnitRules:
+    return rules_mod.load("units", UnitRules, rules_dir)
+
+
+# --- canonical names ------------------------------------------------------------------------
+
+
+class Gazetteer:
+    """Maps a unit name as written to its canonical name (prefix kept, core name canonicalised)."""
+
+    def __init__(self, ur: UnitRules):
+        self.prefixes = sorted(ur.prefixes, key=len, reverse=True)
+        self.core: dict[str, str] = {}
+        self.english: dict[str, str] = {}
+        for body in ur.bodies:
+            for name in [body.canonical, *body.aliases]:
+                self.core[name] = body.canonical
+            for name in body.en:
+                self.english[name.lower()] = body.canonical
+
+    def split_prefix(self, name: str) -> tuple[str, str]:
+        for p in self.prefixes:
+            if name.startswith(p) and len(name) > len(p) + 1:
+                return p, name[len(p):]
+        return "", name
+
+    @functools.lru_cache(maxsize=4096)
+    def canonical(self, name: str) -> str:
+        name = name.strip()
+        if name.isascii():
+            low = re.sub(r"^(the\s+)?municipal\s+", "", name.lower())
+            for en, canon in self.english.items():
+                if low == en.lower():
+                    return "市" + (("委" + canon) if canon in ("组织部", "宣传部") else canon)
+            return name
+        name = name.replace("管理委员会", "管委会")
+        prefix, core = self.split_prefix(name)
+        if core in self.core:
+            return prefix + self.core[core]
+        from rapidfuzz import fuzz, process
+
+        hit = process.extractOne(core, list(self.core), scorer=fuzz.ratio, score_cutoff=88)
+        if hit:
+            return prefix + self.core[hit[0]]
+        return name
+
+
+@functools.lru_cache(maxsize=8)
+def gazetteer(rules_dir=None) -> Gazetteer:
+    return Gazetteer(rules(rules_dir))
+
+
+# --- parsing lists of units -------------------------------------------------------------------
+
+
+@dataclass
+class Responsibility:
+    units: list[str]
+    lead: list[str] = field(default_factory=list)
+    support: list[str] = field(default_factory=list)
+    span: tuple[int, int] = (0, 0)
+    rule: str = ""
+
+
+def _clean_item(item: str) -> str:
+    item = item.strip(" \t\n()::.。")
+    item = re.sub(r"^(由|以|请|各)", "", item)
+    item = re.sub(r"(等|等单位|等部门)$", "", item)
+    return item.strip()
+
+
+def split_units(text: str, ur: UnitRules) -> list[str]:
+    """Split a written list into unit names, restoring an abbreviated list's prefix."""
+    not_unit = rules_mod.compiled(ur.not_units)
+    items = [_clean_item(x) for x in rules_mod.compiled(ur.separators).split(text)]
+    items = [x for x in items if 2 <= len(x) <= 30 and not not_unit.match(x)]
+    prefix = next((p for x in items for p in sorted(ur.prefixes, key=len, reverse=True)
+                   if x.startswith(p) and len(x) > len(p) + 1), "")
+    restore = rules_mod.compiled(ur.restore_prefix_pattern)
+    out = []
+    for x in items:
+        if prefix and restore.match(x) and not any(x.startswith(p) for p in ur.prefixes):
+            x = prefix + x
+        if x not in out:
+            out.append(x)
+    return out
+
+
+def parse_list(text: str, ur: UnitRules, label: str | None = None) -> Responsibility:
+    """Units of one list, with lead/support roles where the list marks them."""
+    lead_pat = [rules_mod.compiled(r.pattern) for r in ur.of_kind("lead")]
+    support_pat = [rules_mod.compiled(r.pattern) for r in ur.of_kind("support")]
+    units = split_units(re.sub(r"(负责牵头|为牵头单位|牵头|配合|协助|参与|协同)", "、", text), ur)
+    lead: list[str] = []
+    support: list[str] = []
+    for clause in re.split(r"[,,;;]", text):
+        for pat in lead_pat:
+            m = pat.search(clause)
+            if m:
+                lead += [u for u in split_units(m.group("list"), ur)]
+        for pat in support_pat:
+            m = pat.search(clause)
+            if m and not any(p.search(clause) for p in lead_pat):
+                support += [u for u in split_units(m.group("list"), ur)]
+    # restore prefixes exactly as in the full list
+    lead = [next((u for u in units if u.endswith(x)), x) for x in lead]
+    support = [next((u for u in units if u.endswith(x)), x) for x in support]
+    if label and "牵头" in label and units and not lead:
+        lead = units[:1]
+    if label and any(w in label for w in ("配合", "协办", "参与")):
+        support = units[:]
+    return Responsibility(units=units, lead=lead, support=support)
+
+
+def find_responsibilities(text: str, start: int, end: int, rules_dir=None) -> list[Responsibility]:
+    """Labelled responsibility lists (and English "led by") inside text[start:end]."""
+    ur = rules(rules_dir)
+    found: list[Responsibility] = []
+    for rule in ur.of_kind("label") + ur.of_kind("english"):
+        for m in rules_mod.compiled(rule.pattern).finditer(text, start, end):
+            body = m.group("list")
+            if rule.kind == "english":
+                names = english_units(body, ur)
+                r = Responsibility(units=names, lead=names[:1] if "led by" in m.group().lower() else [])
+            else:
+                r = parse_list(body, ur, m.groupdict().get("label"))
+            if r.units:
+                r.span, r.rule = (m.start(), m.end()), rule.id
+                found.append(r)
+    return found
+
+
+_EN_UNIT = re.compile(r"\b(?:the\s+)?(Municipal\s+(?:[A-Z][a-z]+|and|of)(?:\s+(?:[A-Z][a-z]+|and|of))*?\s+"
+                      r"(?:Commission|Bureau|Department|Council|Office|Committee|Administration))\b")
+
+
+def english_units(text: str, ur: UnitRules) -> list[str]:
+    out = []
+    for m in _EN_UNIT.finditer(text):
+        name = m.group(1)
+        if name not in out:
+            out.append(name)
+    return out
+
+
+# --- document-level units ---------------------------------------------------------------------
+
+
+def _table_units(text: str, ur: UnitRules) -> list[tuple[str, str]]:
+    """Units in the responsibility column of flattened tables (one cell per line)."""
+    out: list[tuple[str, str]] = []
+    headers = ur.of_kind("table_header")
+    looks_like_unit = rules_mod.compiled(ur.suffix_pattern)
+    lines = text.split("\n")
+    for rule in headers:
+        pat = rules_mod.compiled(rule.pattern)
+        header_at = [i for i, ln in enumerate(lines) if pat.match(ln.strip())]
+        for h in header_at:
+            for ln in lines[h + 1: h + 1500]:
+                ln = ln.strip()
+                if not ln or len(ln) > 200:
+                    continue
+                if pat.match(ln):
+                    break
+                names = split_units(ln, ur)
+                if names and all(looks_like_unit.search(n) for n in names) and not re.search(r"\d", ln):
+                    out += [(n, rule.id) for n in names]
+    return out
+
+
+def _duty_units(ctx, ur: UnitRules) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    from plancli.segment import sentences
+
+    looks_like_unit = rules_mod.compiled(ur.suffix_pattern)
+    for rule in ur.of_kind("duty"):
+        title = rules_mod.compiled(rule.section_title or ".")
+        pat = rules_mod.compiled(rule.pattern)
+        for sec in ctx.structure.sections:
+            if not title.search(sec.title):
+                continue
+            for s, e in sentences(ctx.text, *sec.span):
+                m = pat.match(ctx.text, s, e)
+                if m and looks_like_unit.search(m.group("list")):
+                    out += [(n, rule.id) for n in split_units(m.group("list"), ur)]
+    return out
+
+
+def _english_sentence_units(ctx, ur: UnitRules) -> list[tuple[str, str]]:
+    from plancli.segment import sentences
+
+    out: list[tuple[str, str]] = []
+    for rule in ur.of_kind("english_sentence"):
+        pat = rules_mod.compiled(rule.pattern)
+        for s, e in sentences(ctx.text):
+            sent = ctx.text[s:e]
+            if pat.search(sent):
+                out += [(n, rule.id) for n in english_units(sent, ur)]
+    return out
+
+
+def document_units(ctx, tasks) -> list[Unit]:
+    """Every distinct responsible unit of the document, grouped by canonical name."""
+    ur = rules(ctx.rules_dir)
+    gaz = gazetteer(ctx.rules_dir)
+    forms: dict[str, Counter] = defaultdict(Counter)
+    lead: Counter = Counter()
+    support: Counter = Counter()
+    for task in tasks:
+        for name in task.units:
+            forms[gaz.canonical(name)][name] += 1
+        for name in task.responsible.lead:
+            lead[gaz.canonical(name)] += 1
+        for name in task.responsible.support:
+            support[gaz.canonical(name)] += 1
+    extra = _table_units(ctx.text, ur) + _duty_units(ctx, ur)
+    if ctx.language == "en":
+        extra += _english_sentence_units(ctx, ur)
+    for name, _rule in extra:
+        forms[gaz.canonical(name)][name] += 1
+    units = []
+    for canon, counter in forms.items():
+        name = counter.most_common(1)[0][0]
+        units.append(Unit(name=name, canonical=canon, aliases=sorted(n for n in counter if n != name),
+                          mentions=sum(counter.values()), lead=lead[canon], support=support[canon]))
+    units.sort(key=lambda u: (-u.mentions, u.name))
+    return units
