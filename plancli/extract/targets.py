@@ -1,6 +1,195 @@
-"""(being written)"""
+"""Targets: the quantitative goals a plan commits to.
+
+A plan's body looks forward by default; what it says about the past lives in background sections
+(试点基础, 发展现状) and in clauses marked as past (已, 截至, 目前). So a quantity is taken as a target
+when it stands in a goals section or in a forward-looking clause, and is dropped when its section
+or clause is about the past, when it measures time (三年, 5年内), when it is a denominator
+(每10万人口) or a count summarising an enumeration (等10项), or when it is money granted to
+recipients (a subsidy). Flattened tables are read row by row (see ``tables``). The year comes from
+the clause ("到2024年", "十四五末", "by 2024"), else from the section's title or an earlier
+sentence of the same section. All cues are patterns in ``rules/targets.yaml``.
+"""
 from __future__ import annotations
 
+import re
+from typing import Literal
 
-def extract(ctx) -> list:
-    return []
+from plancli import rules as rules_mod
+from plancli.extract import indicators, tables
+from plancli.models import Baseline, Target
+from plancli.segment import sentences
+
+Kind = Literal["goal_section", "forward_clause", "table_row", "serial_table", "exclude",
+               "exclude_before", "exclude_after", "exclude_money"]
+
+
+class TargetRule(rules_mod.Rule):
+    kind: Kind
+    pattern: rules_mod.Pattern | None = None
+
+
+class TargetRules(rules_mod.RuleFile):
+    rules: list[TargetRule]
+    goal_sections: rules_mod.Pattern
+    background_sections: rules_mod.Pattern
+    time_units: rules_mod.Pattern
+    year_cues: list[rules_mod.Pattern]
+    five_year_plans: dict[str, int]
+    baseline_cue: rules_mod.Pattern
+    indicator_lead: rules_mod.Pattern
+    indicator_trail: rules_mod.Pattern
+
+    def of_kind(self, kind: str) -> list[TargetRule]:
+        return [r for r in self.rules if r.kind == kind]
+
+
+def rules(rules_dir=None) -> TargetRules:
+    return rules_mod.load("targets", TargetRules, rules_dir)
+
+
+_CLAUSE = re.compile(r"[^,,;;。!?:]+[,,;;。!?:]?")
+
+
+def year_in(text: str, tr: TargetRules) -> int | None:
+    """The target year a piece of text names, if any."""
+    best: tuple[int, int] | None = None
+    for pat in tr.year_cues:
+        for m in rules_mod.compiled(pat).finditer(text):
+            groups = {k: v for k, v in m.groupdict().items() if v}
+            year = None
+            for key, value in groups.items():
+                if key.startswith("year"):
+                    year = int(value)
+                elif key.startswith("plan"):
+                    year = tr.five_year_plans.get(value)
+            if year and (best is None or m.start() < best[0]):
+                best = (m.start(), year)
+    return best[1] if best else None
+
+
+def _clean_indicator(raw: str, tr: TargetRules) -> str | None:
+    s = raw.strip()
+    s = rules_mod.compiled(tr.indicator_trail).sub("", s)
+    s = rules_mod.compiled(tr.indicator_lead).sub("", s)
+    s = s.strip(" ,,、;;:“”\"'()")
+    return s or None
+
+
+class _Section:
+    """What the extractor needs to know about the section a sentence is in."""
+
+    def __init__(self, titles: list[str], tr: TargetRules):
+        joined = " / ".join(titles)
+        self.is_goal = bool(titles) and any(rules_mod.compiled(tr.goal_sections).search(t) for t in titles)
+        background = [i for i, t in enumerate(titles) if rules_mod.compiled(tr.background_sections).search(t)]
+        goal = [i for i, t in enumerate(titles) if rules_mod.compiled(tr.goal_sections).search(t)]
+        # titles run from the innermost section outwards: the nearer label decides
+        self.is_background = bool(background) and (not goal or background[0] < goal[0])
+        self.year = year_in(joined, tr)
+
+
+def extract(ctx) -> list[Target]:
+    from plancli.quantities import find_quantities
+
+    tr = rules(ctx.rules_dir)
+    text = ctx.text
+    found: list[Target] = []
+    covered: list[tuple[int, int]] = []
+
+    for table, rule in _tables(text, tr):
+        covered.append(table.span)
+        caption_year = year_in(text[max(0, table.span[0] - 200):table.span[0]], tr)
+        for v in table.values:
+            found.append(Target(
+                id="", indicator=v.indicator, value=v.value, unit=v.unit, comparator="=",
+                year=v.year or caption_year,
+                baseline=Baseline(value=v.baseline_value, year=v.baseline_year) if v.baseline_value is not None else None,
+                section=_section_id(ctx, v.span[0]), text=text[v.span[0]:v.span[1]], span=v.span, rule=rule.id))
+
+    forward = [rules_mod.compiled(r.pattern) for r in tr.of_kind("forward_clause") if r.pattern]
+    forward_id = next((r.id for r in tr.of_kind("forward_clause")), "target.forward_clause")
+    goal_id = next((r.id for r in tr.of_kind("goal_section")), "target.goal_section")
+    past = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude") if r.pattern]
+    before = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_before") if r.pattern]
+    after = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_after") if r.pattern]
+    money_grant = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_money") if r.pattern]
+    time_unit = rules_mod.compiled(tr.time_units)
+
+    section_info: dict[str | None, _Section] = {}
+    last_year: dict[str | None, int] = {}
+    for s, e in sentences(text):
+        if any(a <= s < b for a, b in covered):
+            continue
+        sec = ctx.structure.section_at(s)
+        key = sec.id if sec else None
+        if key not in section_info:
+            titles = [x.title for x in ctx.structure.ancestors(sec) if x.kind == "heading"]
+            section_info[key] = _Section(titles, tr)
+        info = section_info[key]
+        if info.is_background:
+            continue
+        sentence = text[s:e]
+        sentence_year = year_in(sentence, tr)
+        if sentence_year:
+            last_year[key] = sentence_year
+        year = sentence_year or info.year or last_year.get(key)
+        for cm in _CLAUSE.finditer(sentence):
+            clause = cm.group()
+            if not clause.strip() or any(p.search(clause) for p in past):
+                continue
+            is_forward = any(p.search(clause) for p in forward)
+            if not (info.is_goal or is_forward):
+                continue
+            cstart = s + cm.start()
+            for q in find_quantities(clause, ctx.rules_dir):
+                if q.kind == "ratio":
+                    continue
+                head, tail = clause[: q.span[0]], clause[q.span[1]:]
+                if any(p.search(head) for p in before) or any(p.search(tail) for p in after):
+                    continue
+                if q.unit and time_unit.match(q.unit):
+                    continue
+                if q.kind == "money" and any(p.search(clause) for p in money_grant):
+                    continue
+                if not _acceptable_unit(q, head, ctx.language, info.is_goal):
+                    continue
+                base = None
+                bm = rules_mod.compiled(tr.baseline_cue).search(tail) or rules_mod.compiled(tr.baseline_cue).search(head)
+                if bm:
+                    base = Baseline(value=None, year=int(bm.group("year")))
+                indicator = _clean_indicator(head, tr) or _clean_indicator(tail, tr)
+                found.append(Target(
+                    id="", indicator=indicator, value=q.value, value_max=q.value_max, unit=q.unit,
+                    comparator=q.comparator or "=", year=year, baseline=base, masked=q.masked,
+                    section=key, text=clause.rstrip(",,;;。!?:"), span=(cstart, cstart + len(clause.rstrip(",,;;。!?:"))),
+                    rule=goal_id if info.is_goal else forward_id))
+
+    catalogue = indicators.catalogue(ctx.rules_dir)
+    found.sort(key=lambda t: t.span[0])
+    for i, t in enumerate(found, 1):
+        t.id = f"t{i}"
+        t.indicator_id = catalogue.match(t.indicator)
+    return found
+
+
+def _acceptable_unit(q, head: str, language: str, in_goal: bool) -> bool:
+    """A goal needs a unit, except a share written without its % sign or an English count."""
+    if q.masked or q.unit or q.kind in ("percent", "money"):
+        return True
+    if language == "en":
+        return in_goal or bool(re.search(r"(?i)\b(reach\w*|to|exceed\w*|than|least)\s*$", head))
+    return bool(re.search(r"(比重|比例|率|占比)\s*(达到|达|提高到|为)\s*$", head))
+
+
+def _section_id(ctx, pos: int) -> str | None:
+    sec = ctx.structure.section_at(pos)
+    return sec.id if sec else None
+
+
+def _tables(text: str, tr: TargetRules):
+    for rule in tr.of_kind("table_row"):
+        for t in tables.indicator_tables(text, rules_mod.compiled(rule.pattern)):
+            yield t, rule
+    for rule in tr.of_kind("serial_table"):
+        for t in tables.serial_tables(text, rules_mod.compiled(rule.pattern)):
+            yield t, rule

@@ -1,0 +1,200 @@
+"""Flattened tables: web pages saved as text put one table cell per line.
+
+Two shapes carry targets in plan documents:
+
+* indicator tables — a header ``指标 / 2021年 / 2024年`` then, per row, the indicator cell and
+  one value cell per year column (values may be ``1117/30.7`` when an indicator cell names two
+  indicators joined by 及, and ``24.9*`` when a footnote says what * means);
+* serial tables — a header ``序号 / 县区 / 建议方向 / 新建平台(个) / 研究所(个)`` then rows that
+  start with 1, 2, 3 … (or 总计); empty cells vanish in flattening, so the numeric cells at the
+  end of a row fill the unit-bearing columns from the left.
+
+Cells keep their character offsets so every record can point at its source text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_YEAR_CELL = re.compile(r"^(?P<year>(19|20)\d{2})\s*年?\s*(目标值?|基期值?|基准值?|预期值?|现状值?)?$")
+_VALUE_CELL = re.compile(r"^(?P<a>\d+(\.\d+)?)(?P<sa>\*)?(/(?P<b>\d+(\.\d+)?)(?P<sb>\*)?)?$")
+_SERIAL = re.compile(r"^\d{1,3}$")
+_TOTAL = re.compile(r"^(总计|合计|小计|全市|总数)$")
+_UNIT_IN_PARENS = re.compile(r"[((](?P<unit>[^()()]{1,8})[))]\s*$")
+_FOOTNOTE_STAR = re.compile(r"\*\s*(为|是|系)?\s*(?P<year>(19|20)\d{2})\s*年")
+_END = re.compile(r"^(注|备注|标注|说明|资料来源|来源)[::]?|^(附件|[一二三四五六七八九十]+、|\([一二三四五六七八九十]+\))")
+
+
+@dataclass
+class Cell:
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class TableValue:
+    indicator: str
+    unit: str | None
+    value: float
+    year: int | None
+    baseline_value: float | None
+    baseline_year: int | None
+    span: tuple[int, int]
+    row_label: str = ""
+
+
+@dataclass
+class Table:
+    span: tuple[int, int]
+    values: list[TableValue] = field(default_factory=list)
+
+
+def cells(text: str, start: int = 0, end: int | None = None) -> list[Cell]:
+    """Non-empty lines with their offsets."""
+    out = []
+    for m in re.finditer(r"[^\n]+", text[start:end] if end else text[start:]):
+        s = m.group()
+        lead = len(s) - len(s.lstrip())
+        stripped = s.strip()
+        if stripped:
+            out.append(Cell(stripped, start + m.start() + lead, start + m.start() + lead + len(stripped)))
+    return out
+
+
+def _num(s: str) -> float:
+    return float(s)
+
+
+def split_indicator(label: str) -> list[tuple[str, str | None]]:
+    """"高新技术企业数(家)及占规模以上工业企业数量比重(%)" → two (indicator, unit) pairs."""
+    parts = re.split(r"(?<=[))])\s*及\s*", label)
+    out: list[tuple[str, str | None]] = []
+    for p in parts:
+        m = _UNIT_IN_PARENS.search(p)
+        unit = m.group("unit") if m else None
+        name = p[: m.start()].strip() if m else p.strip()
+        if out and name.startswith("占"):
+            name = out[0][0] + name
+        out.append((name, unit))
+    return out
+
+
+def indicator_tables(text: str, header_pattern: re.Pattern[str]) -> list[Table]:
+    all_cells = cells(text)
+    tables = []
+    i = 0
+    while i < len(all_cells):
+        if not header_pattern.match(all_cells[i].text):
+            i += 1
+            continue
+        j = i + 1
+        unit_col = False
+        if j < len(all_cells) and all_cells[j].text in ("单位", "计量单位"):
+            unit_col, j = True, j + 1
+        years = []
+        while j < len(all_cells) and _YEAR_CELL.match(all_cells[j].text):
+            years.append(int(_YEAR_CELL.match(all_cells[j].text).group("year")))
+            j += 1
+        if not years:
+            i += 1
+            continue
+        table = Table(span=(all_cells[i].start, all_cells[i].end))
+        star_year = None
+        for c in all_cells[j: j + 200]:
+            m = _FOOTNOTE_STAR.search(c.text)
+            if m and c.text.startswith(("注", "标注", "备注", "说明", "*")):
+                star_year = int(m.group("year"))
+                break
+        width = 1 + int(unit_col) + len(years)
+        while j + width <= len(all_cells):
+            row = all_cells[j: j + width]
+            label = row[0]
+            if _END.match(label.text) or _VALUE_CELL.match(label.text) or len(label.text) > 80:
+                break
+            unit_cell = row[1].text if unit_col else None
+            value_cells = row[1 + int(unit_col):]
+            if any(len(c.text) > 30 for c in value_cells):
+                break
+            pairs = split_indicator(label.text)
+            last, first = value_cells[-1], value_cells[0]
+            lm, fm = _VALUE_CELL.match(last.text), _VALUE_CELL.match(first.text)
+            for k, (name, unit) in enumerate(pairs[:2]):
+                if not lm:
+                    continue
+                value = lm.group("a") if k == 0 else lm.group("b")
+                if value is None:
+                    continue
+                base, base_year = None, None
+                if fm and len(years) > 1:
+                    base = fm.group("a") if k == 0 else fm.group("b")
+                    starred = fm.group("sa") if k == 0 else fm.group("sb")
+                    base_year = star_year if (starred and star_year) else years[0]
+                table.values.append(TableValue(
+                    indicator=name, unit=unit or unit_cell, value=_num(value), year=years[-1],
+                    baseline_value=_num(base) if base else None,
+                    baseline_year=base_year if base else None,
+                    span=(label.start, last.end)))
+            table.span = (table.span[0], row[-1].end)
+            j += width
+        tables.append(table)
+        i = j
+    return tables
+
+
+def serial_tables(text: str, header_pattern: re.Pattern[str]) -> list[Table]:
+    all_cells = cells(text)
+    tables = []
+    i = 0
+    while i < len(all_cells):
+        if not header_pattern.match(all_cells[i].text):
+            i += 1
+            continue
+        j = i + 1
+        headers: list[str] = []
+        while j < len(all_cells) and not _SERIAL.match(all_cells[j].text) and len(headers) < 12:
+            headers.append(all_cells[j].text)
+            j += 1
+        value_cols = [(h, _UNIT_IN_PARENS.search(h)) for h in headers]
+        value_cols = [(h[: m.start()].strip(), m.group("unit")) for h, m in value_cols if m]
+        if not value_cols or j >= len(all_cells) or all_cells[j].text != "1":
+            i += 1
+            continue
+        table = Table(span=(all_cells[i].start, all_cells[i].end))
+        expected = 1
+        while j < len(all_cells):
+            head = all_cells[j]
+            is_serial = head.text == str(expected)
+            if not (is_serial or _TOTAL.match(head.text)):
+                break
+            k = j + 1
+            row: list[Cell] = [] if is_serial else [head]
+            while k < len(all_cells) and all_cells[k].text != str(expected + 1) \
+                    and not _TOTAL.match(all_cells[k].text) and not _END.match(all_cells[k].text) \
+                    and len(all_cells[k].text) <= 80:
+                row.append(all_cells[k])
+                k += 1
+            numeric = []
+            for c in reversed(row):
+                if _VALUE_CELL.match(c.text) and "/" not in c.text:
+                    numeric.insert(0, c)
+                else:
+                    break
+            labels = [c for c in row if c not in numeric]
+            name = labels[0].text if labels else ""
+            if len(labels) > 1 and labels[1].text.startswith(("(", "(")):
+                name += labels[1].text
+            start = labels[0].start if labels else (numeric[0].start if numeric else head.start)
+            for c, (col, unit) in zip(numeric, value_cols):
+                table.values.append(TableValue(indicator=f"{name}{col}", unit=unit, value=float(c.text),
+                                               year=None, baseline_value=None, baseline_year=None,
+                                               span=(start, c.end), row_label=name))
+            table.span = (table.span[0], row[-1].end if row else head.end)
+            if not is_serial:
+                j = k
+                break
+            expected += 1
+            j = k
+        tables.append(table)
+        i = j
+    return tables
