@@ -29,7 +29,7 @@ RULE_FILES: dict[str, str] = {
     "quantities": "plancli.quantities:QuantityRules",
     "targets": "plancli.extract.targets:TargetRules",
     "indicators": "plancli.extract.indicators:IndicatorRules",
-    # "subsidies": "plancli.extract.subsidies:SubsidyRules",
+    "subsidies": "plancli.extract.subsidies:SubsidyRules",
     "tasks": "plancli.extract.tasks:TaskRules",
     "units": "plancli.extract.units:UnitRules",
 }

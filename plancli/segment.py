@@ -286,3 +286,18 @@ def user_cache_dir():
 def words(text: str) -> list[str]:
     """jieba words of ``text``, keeping unit and indicator names whole."""
     return _jieba().lcut(text)
+
+
+# A clause ends at Chinese or English clause punctuation; a comma between digits (300,000) is
+# a thousands separator, not a clause break.
+_CLAUSE_END = re.compile(r"[,;;。!?:]|,(?!\d)|(?<!\d),")
+
+
+def clauses(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+    """[start, end) spans of the clauses of text[start:end], punctuation excluded."""
+    end = len(text) if end is None else end
+    cut = start
+    for m in _CLAUSE_END.finditer(text, start, end):
+        yield from _strip_span(text, cut, m.start())
+        cut = m.end()
+    yield from _strip_span(text, cut, end)

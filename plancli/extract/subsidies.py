@@ -1,6 +1,112 @@
-"""(being written)"""
+"""Subsidies: public money a plan commits to give, with amount, cap, share, form and recipient.
+
+A subsidy is an amount of money (or a share of cost) in a sentence that says it is given: a form
+word such as 奖励, 补助, 资助, 配套 or "subsidy". Each amount is its own record ("30万元和15万元"
+gives two). Tax incentives, money already spent and amounts that are conditions ("超过1亿元的企业")
+are not subsidies. Everything that decides is a pattern in ``rules/subsidies.yaml``.
+"""
 from __future__ import annotations
 
+from typing import Literal
 
-def extract(ctx) -> list:
-    return []
+from plancli import rules as rules_mod
+from plancli.models import Subsidy
+from plancli.segment import clauses, sentences
+
+
+class SubsidyRule(rules_mod.Rule):
+    kind: Literal["money", "ratio", "share", "cap", "once", "annual", "exclude", "exclude_after", "recipient"]
+    pattern: rules_mod.Pattern
+
+
+class SubsidyRules(rules_mod.RuleFile):
+    rules: list[SubsidyRule]
+    background_sections: rules_mod.Pattern
+
+    def first(self, kind: str) -> SubsidyRule | None:
+        return next((r for r in self.rules if r.kind == kind), None)
+
+    def patterns(self, kind: str):
+        return [rules_mod.compiled(r.pattern) for r in self.rules if r.kind == kind]
+
+
+def rules(rules_dir=None) -> SubsidyRules:
+    return rules_mod.load("subsidies", SubsidyRules, rules_dir)
+
+
+def _nearest(pattern, text: str, pos: int) -> str | None:
+    """The form word closest to ``pos`` (the amount) in ``text``."""
+    best = None
+    for m in pattern.finditer(text):
+        d = min(abs(m.start() - pos), abs(m.end() - pos))
+        if best is None or d < best[0]:
+            best = (d, m.group())
+    return best[1] if best else None
+
+
+def extract(ctx) -> list[Subsidy]:
+    from plancli.quantities import find_quantities
+
+    sr = rules(ctx.rules_dir)
+    text = ctx.text
+    money_rule, ratio_rule = sr.first("money"), sr.first("ratio")
+    form_pat = rules_mod.compiled(money_rule.pattern) if money_rule else None
+    ratio_form = rules_mod.compiled(ratio_rule.pattern) if ratio_rule else None
+    excludes = sr.patterns("exclude")
+    after_excludes = sr.patterns("exclude_after")
+    cap_pats, once_pats, annual_pats = sr.patterns("cap"), sr.patterns("once"), sr.patterns("annual")
+    share_pats, recipient_pats = sr.patterns("share"), sr.patterns("recipient")
+    background = rules_mod.compiled(sr.background_sections)
+    out: list[Subsidy] = []
+    for s, e in sentences(text):
+        sentence = text[s:e]
+        if form_pat is None or not form_pat.search(sentence):
+            continue
+        sec = ctx.structure.section_at(s)
+        if any(background.search(x.title) for x in ctx.structure.ancestors(sec) if x.kind == "heading"):
+            continue
+        quantities = find_quantities(sentence, ctx.rules_dir)
+        shares = [q for q in quantities if q.kind == "percent"
+                  and any(p.search(sentence[: q.span[0]]) for p in share_pats)]
+        for cs, ce in clauses(sentence):
+            clause = sentence[cs:ce]
+            if any(p.search(clause) for p in excludes):
+                continue
+            for q in quantities:
+                if not (cs <= q.span[0] < ce):
+                    continue
+                if q.kind == "money":
+                    if any(p.search(sentence[q.span[1]:]) for p in after_excludes):
+                        continue
+                    form = _nearest(form_pat, sentence, q.span[0])
+                    ratio = shares[0].value / 100 if shares and shares[0].value is not None else None
+                    rule_id = money_rule.id
+                elif q.kind == "ratio" and ratio_form is not None and ratio_form.search(clause):
+                    parts = q.ratio_parts or []
+                    if len(parts) < 2 or not parts[0]:
+                        continue
+                    form = _nearest(ratio_form, clause, q.span[0] - cs)
+                    ratio = parts[1] / parts[0]
+                    rule_id = ratio_rule.id
+                else:
+                    continue
+                # cap words may stand before the amount anywhere in its clause ("最高支持额度不超过…")
+                window = clause[: q.span[1] - cs]
+                cap = (q.comparator == "<=") or any(p.search(window) for p in cap_pats) \
+                    or any(p.search(sentence[q.span[1]:q.span[1] + 30]) for p in cap_pats[:1])
+                once = True if any(p.search(sentence) for p in once_pats) else \
+                    False if any(p.search(sentence) for p in annual_pats) else None
+                recipient = None
+                for p in recipient_pats:
+                    hits = [m for m in p.finditer(sentence[: q.span[0]])]
+                    if hits:
+                        recipient = hits[-1].group("recipient").strip()
+                out.append(Subsidy(
+                    id="", amount=q.amount if q.kind == "money" else None,
+                    currency=(q.currency or "CNY") if q.kind == "money" else "CNY",
+                    amount_text=q.text if q.kind == "money" else None, cap=bool(cap), ratio=ratio,
+                    form=form, once=once, recipient=recipient, section=sec.id if sec else None,
+                    text=clause, span=(s + cs, s + ce), rule=rule_id))
+    for i, x in enumerate(out, 1):
+        x.id = f"m{i}"
+    return out
