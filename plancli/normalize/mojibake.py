@@ -1,17 +1,403 @@
-"""Repair GB byte-shift mojibake where the repair is certain (STUB: being written)."""
+"""Repair GB byte-shift mojibake where the repair is certain; flag what looks damaged but is not.
+
+How the damage happens: a GBK/GB18030 page loses one byte (or gains one). From there the
+decoder pairs each trail byte with the next character's lead byte, turning sound text into rare
+characters (``。“十四五”期間`` → ``?!笆…陂g``), until the stream realigns: a trail byte in
+0x40-0x7E is read alone as an ASCII letter (``縣`` = BF 68 → ``?h``), or a lead byte meets
+ASCII it cannot pair with and becomes a ``?``. The decoder usually writes a ``?`` (or U+FFFD)
+for the byte it could not use at the start as well.
+
+The repair undoes that: re-encode the run, put back the lost lead byte or drop the extra one,
+and decode again. Inside the run every byte is known, so the realigned characters are certain;
+only the edge characters that lost a byte have many readings (126 lead bytes, 190 trail
+bytes). A reading is kept only when a word-frequency score (jieba's dictionary, on the text
+converted to Simplified, since that dictionary is Simplified) says its window is clearly more
+plausible Chinese than the damaged one (``min_gain``) and clearly better than every other
+reading (``min_lead``); an edge character that stays ambiguous is kept as its ``?`` mark.
+Forms whose bytes are truly gone are listed in ``rules/mojibake.yaml`` as plain replacements.
+What still looks damaged is left alone and reported in ``StepResult.flagged``.
+
+jieba is imported only when the text contains a run of that shape, so clean text pays nothing.
+The rules repeat until the text stops changing (every repair shortens the text or turns a stray
+ASCII letter into a character, so this ends), which makes the step idempotent.
+"""
 from __future__ import annotations
+
+import codecs
+import functools
+import math
+import re
+from typing import Literal
+
+from pydantic import field_validator, model_validator
 
 from plancli import rules as rules_mod
 from plancli.normalize.step import StepResult
 
 
+class MojibakeRule(rules_mod.Rule):
+    """A known damaged form (``table``) or one of the general shift repairs."""
+
+    method: Literal["table", "lost_byte", "silent_shift"]
+    pattern: rules_mod.Pattern | None = None
+    replace: str | None = None
+    max_run: int = 12
+    min_gain: float = 2.0
+    min_lead: float = 3.0
+
+    @model_validator(mode="after")
+    def _table_fields(self) -> "MojibakeRule":
+        is_table = self.method == "table"
+        if is_table != (self.pattern is not None) or is_table != (self.replace is not None):
+            raise ValueError("'pattern' and 'replace' are required for method 'table' and only for it")
+        return self
+
+
 class MojibakeRules(rules_mod.RuleFile):
-    pass
+    """``rules/mojibake.yaml``: codec, scoring settings and the ordered repairs."""
+
+    encoding: str = "gb18030"
+    lost_byte_marks: str = "?\ufffd"
+    folded_punctuation: str = ""
+    punctuation_freq: dict[str, float] = {}
+    unknown_freq: float = 0.5
+    context: int = 4
+    implausible_below: float = -11.0
+    rules: list[MojibakeRule] = []
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        codecs.lookup(value)
+        return value
 
 
 def rules(rules_dir=None) -> MojibakeRules:
     return rules_mod.load("mojibake", MojibakeRules, rules_dir)
 
 
+# --- where damage can be: plain regex work, no dictionary ---------------------------------------
+
+_NON_ASCII = r"[^\x00-\x7f]"
+#: A lone ASCII character in the trail-byte range 0x40-0x7E, glued to what precedes it and
+#: followed by non-ASCII text, a space or the end: where a shifted stream realigns.
+_TRAIL = re.compile(r"[\x40-\x7e](?=[^\x00-\x7f]|\s|\Z)")
+_GLUED = re.compile(r"(?<=[^\x00-\x7f\s])" + _TRAIL.pattern)
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
+
+
+@functools.lru_cache(maxsize=65536)
+def _gb2(ch: str, encoding: str) -> bytes | None:
+    """The two GB bytes of a non-ASCII character, or None (ASCII, four-byte or unencodable)."""
+    if ch.isascii():
+        return None
+    try:
+        raw = ch.encode(encoding)
+    except UnicodeEncodeError:
+        return None
+    return raw if len(raw) == 2 and raw[0] >= 0x81 else None
+
+
+def _run_bytes(run: str, r: MojibakeRules) -> bytes | None:
+    """GB bytes of a damaged run; folded ASCII punctuation counts as its full-width form."""
+    out = bytearray()
+    for ch in run:
+        if ch in r.folded_punctuation:
+            ch = chr(ord(ch) + 0xFEE0)
+        raw = _gb2(ch, r.encoding)
+        if raw is None:
+            return None
+        out += raw
+    return bytes(out)
+
+
+def _decode(raw: bytes, chars: int, r: MojibakeRules) -> str | None:
+    """Decode ``raw`` into exactly ``chars`` ordinary characters, or None."""
+    try:
+        text = raw.decode(r.encoding)
+    except UnicodeDecodeError:
+        return None
+    if len(text) != chars or any(c.isascii() for c in text) or _PRIVATE_USE.search(text):
+        return None
+    return text
+
+
+def _marks(r: MojibakeRules) -> re.Pattern[str]:
+    return rules_mod.compiled("[" + re.escape(r.lost_byte_marks) + "]")
+
+
+def _suspicious(text: str, r: MojibakeRules) -> bool:
+    """Cheap test: a lost-byte mark next to non-ASCII text, or a glued stray letter."""
+    mark = "[" + re.escape(r.lost_byte_marks) + "]"
+    near = rules_mod.compiled(f"{_NON_ASCII}{mark}|{mark}{_NON_ASCII}")
+    return bool(near.search(text) or _GLUED.search(text))
+
+
+# --- scoring: jieba word frequencies, loaded on first need ---------------------------------------
+
+
+class _Scorer:
+    """Log-probability of text under jieba's unigram word model (best segmentation)."""
+
+    def __init__(self, punctuation: tuple[tuple[str, float], ...], unknown: float):
+        import logging
+
+        import jieba
+        import opencc
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        self.freq = jieba.dt.FREQ
+        self.log_total = math.log(jieba.dt.total)
+        self.punct = {ch: math.log(f) - self.log_total for ch, f in punctuation}
+        self.unknown = math.log(unknown) - self.log_total
+        self.max_word = 6
+        self._t2s = opencc.OpenCC("t2s")
+        self._simple: dict[str, str] = {}
+
+    def simplify(self, text: str) -> str:
+        """Character by character (cached), so scores of similar windows stay comparable."""
+        out = []
+        for ch in text:
+            s = self._simple.get(ch)
+            if s is None:
+                s = self._t2s.convert(ch)
+                s = self._simple[ch] = s if len(s) == 1 else ch
+            out.append(s)
+        return "".join(out)
+
+    def _word(self, w: str) -> float | None:
+        f = self.freq.get(w)
+        if f:
+            return math.log(f) - self.log_total
+        return self.punct.get(w) if len(w) == 1 else None
+
+    def mean(self, text: str) -> float:
+        """Mean log-probability per character of the best segmentation of ``text``."""
+        s = self.simplify(text)
+        n = len(s)
+        if not n:
+            return 0.0
+        best = [0.0] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            single = self._word(s[i])
+            top = (self.unknown if single is None else single) + best[i + 1]
+            for j in range(i + 2, min(n, i + self.max_word) + 1):
+                w = self._word(s[i:j])
+                if w is not None and w + best[j] > top:
+                    top = w + best[j]
+            best[i] = top
+        return best[0] / n
+
+
+@functools.lru_cache(maxsize=4)
+def _scorer(punctuation: tuple[tuple[str, float], ...], unknown: float) -> _Scorer:
+    return _Scorer(punctuation, unknown)
+
+
+def _get_scorer(r: MojibakeRules) -> _Scorer:
+    return _scorer(tuple(sorted(r.punctuation_freq.items())), r.unknown_freq)
+
+
+# --- the shift repairs ---------------------------------------------------------------------------
+
+
+def _line_context(text: str, start: int, end: int, size: int) -> tuple[str, str]:
+    """Up to ``size`` characters each side of ``text[start:end]``, not crossing a line break."""
+    left = text[max(0, start - size):start].rsplit("\n", 1)[-1]
+    right = text[end:end + size].split("\n", 1)[0]
+    return left, right
+
+
+def _choose(text: str, end: int, options: list[tuple[int, str]], rule: MojibakeRule,
+            r: MojibakeRules, scorer: _Scorer) -> tuple[int, str] | None:
+    """The one candidate ``(start, replacement)`` for ``text[start:end]`` that clearly wins.
+
+    Each candidate's window (context + replacement + context) must beat the damaged window it
+    replaces by ``min_gain`` per character, and beat the best candidate that reads differently
+    (after t2s) by ``min_lead`` over the window.
+    """
+    scored, damaged = [], {}
+    for s, repl in options:
+        left, right = _line_context(text, s, end, r.context)
+        if s not in damaged:
+            damaged[s] = scorer.mean(left + text[s:end] + right)
+        window = left + repl + right
+        mean = scorer.mean(window)
+        scored.append((mean, mean - damaged[s], len(window), s, repl))
+    if not scored:
+        return None
+    scored.sort(key=lambda x: x[0], reverse=True)
+    top, gain, size, s, repl = scored[0]
+    if gain < rule.min_gain:
+        return None
+    simple = scorer.simplify(repl)
+    rival = next((m for m, _, _, _, rp in scored[1:] if scorer.simplify(rp) != simple), None)
+    if rival is not None and (top - rival) * size < rule.min_lead:
+        return None
+    return s, repl
+
+
+def _lost_byte_runs(text: str, rule: MojibakeRule, r: MojibakeRules):
+    """(mark position, end) of the runs a lost byte shifted: ``mark + run + end``.
+
+    The end is where the stream realigned: a stray letter (a trail byte read alone), or a second
+    mark before ASCII or the line end (a lead byte whose trail was ASCII and could not pair).
+    After ASCII text the run must not be empty, so ``What?I`` or ``?id=`` are left alone.
+    """
+    for m in _marks(r).finditer(text):
+        i = m.start()
+        j = i + 1
+        while j < len(text) and j - i - 1 < rule.max_run and _run_bytes(text[j], r) is not None:
+            j += 1
+        if _TRAIL.match(text, j) and (j > i + 1 or (i > 0 and not text[i - 1].isascii())):
+            yield i, j + 1
+        elif j > i + 1 and j < len(text) and text[j] in r.lost_byte_marks and (
+                j + 1 == len(text) or (text[j + 1].isascii() and not _TRAIL.match(text, j + 1))):
+            yield i, j + 1
+
+
+#: Bytes that can follow a GB lead byte.
+_TRAIL_BYTES = [b for b in range(0x40, 0xFF) if b != 0x7F]
+
+
+def _lost_byte_repair(text: str, rule: MojibakeRule, r: MojibakeRules, scorer: _Scorer, i: int, end: int):
+    """Realign the run; the characters at its edges lost a byte, so each is chosen by score
+    among all its possible readings, and kept as a mark when no reading clearly wins."""
+    closed = text[end - 1] in r.lost_byte_marks
+    seq = _run_bytes(text[i + 1:end - 1], r) + (b"" if closed else text[end - 1].encode("ascii"))
+    inner = seq[1:-1] if closed else seq[1:]  # the bytes both of whose neighbours are known
+    middle = _decode(inner, len(inner) // 2, r)
+    if middle is None:
+        return None
+
+    def pick(make, candidates) -> str | None:
+        options = [(i, make(c)) for c in candidates if c is not None]
+        choice = _choose(text, end, options, rule, r, scorer)
+        return choice[1] if choice else None
+
+    mark_end = text[end - 1] if closed else ""
+    heads = [_decode(bytes([lead]) + seq[:1], 1, r) for lead in range(0x81, 0xFF)]
+    head = (pick(lambda c: c + middle + mark_end, heads) or text[i])[0]
+    last = mark_end
+    if closed:
+        lasts = [_decode(seq[-1:] + bytes([b]), 1, r) for b in _TRAIL_BYTES]
+        last = (pick(lambda c: head + middle + c, lasts) or mark_end)[-1]
+    if not middle and head == text[i] and last == mark_end:
+        return None  # nothing recovered: leave the run for the flags
+    return _choose(text, end, [(i, head + middle + last)], rule, r, scorer)
+
+
+def _silent_runs(text: str, rule: MojibakeRule, r: MojibakeRules):
+    """(earliest possible start, end) of a garbage run ending in a glued stray letter."""
+    for m in _GLUED.finditer(text):
+        j = m.start()
+        k = j
+        while k > 0 and j - k < rule.max_run and _run_bytes(text[k - 1], r) is not None \
+                and not text[k - 1].isascii():
+            k -= 1
+        if k < j:
+            yield k, j + 1
+
+
+def _silent_repair(text: str, rule: MojibakeRule, r: MojibakeRules, scorer: _Scorer, first: int, end: int):
+    """With no mark the run's start is unknown: try each start, both dropping an extra byte and
+    adding a lost lead byte; only a clear winner over all of them is kept."""
+    tail = text[end - 1].encode("ascii")
+    options = []
+    for s in range(first, end - 1):
+        run = _run_bytes(text[s:end - 1], r) + tail
+        chars = end - 1 - s
+        dropped = _decode(run[1:], chars, r)  # an extra byte came first: drop it
+        if dropped is None:
+            continue
+        left, right = _line_context(text, s, end, r.context)
+        if scorer.mean(left + dropped + right) < scorer.mean(left + text[s:end] + right):
+            continue  # the realigned tail is no better: no lead byte will rescue it
+        options.append((s, dropped))
+        options += [(s, d) for lead in range(0x81, 0xFF)  # a lead byte was lost: add it
+                    if (d := _decode(bytes([lead]) + run, chars + 1, r)) is not None]
+    return _choose(text, end, options, rule, r, scorer)
+
+
+def _apply_shift(result: StepResult, rule: MojibakeRule, r: MojibakeRules) -> bool:
+    """Repair every run this rule finds, right to left so earlier positions stay valid."""
+    finder, repair = ((_lost_byte_runs, _lost_byte_repair) if rule.method == "lost_byte"
+                      else (_silent_runs, _silent_repair))
+    text = result.text
+    found = list(finder(text, rule, r))
+    if not found:
+        return False
+    scorer = _get_scorer(r)
+    changed = False
+    for start, end in reversed(found):
+        choice = repair(text, rule, r, scorer, start, end)
+        if choice is None:
+            continue
+        s, repl = choice
+        result.note(text[s:end], repl)
+        text = text[:s] + repl + text[end:]
+        changed = True
+    result.text = text
+    return changed
+
+
+def _apply_table(result: StepResult, rule: MojibakeRule) -> bool:
+    pattern = rules_mod.compiled(rule.pattern)
+
+    def swap(m: re.Match[str]) -> str:
+        replacement = m.expand(rule.replace)
+        result.note(m.group(0), replacement)
+        return replacement
+
+    new = pattern.sub(swap, result.text)
+    changed = new != result.text
+    result.text = new
+    return changed
+
+
+def _flags(text: str, r: MojibakeRules) -> list[str]:
+    """What still looks damaged: marks next to non-ASCII text, garbage before a glued letter."""
+    spans: list[list[int]] = []
+    for m in _marks(r).finditer(text):
+        i = m.start()
+        if (i > 0 and not text[i - 1].isascii()) or (i + 1 < len(text) and not text[i + 1].isascii()):
+            left, right = _line_context(text, i, i + 1, r.context)
+            start, end = i - len(left), i + 1 + len(right)
+            if spans and start <= spans[-1][1]:
+                spans[-1][1] = end  # neighbouring marks (选?洗?梳) make one flag
+            else:
+                spans.append([start, end])
+    found = [text[a:b] for a, b in spans]
+    scorer = None
+    for m in _GLUED.finditer(text):
+        j = m.start()
+        k = j
+        while k > 0 and j - k < 3 and not text[k - 1].isascii() and _gb2(text[k - 1], r.encoding):
+            k -= 1
+        run = text[k:j]  # the last characters a shifted stream would have left before the letter
+        if not run:
+            continue
+        scorer = scorer or _get_scorer(r)
+        if scorer.mean(run) < r.implausible_below:
+            found.append(run + text[j:j + 2].split("\n", 1)[0])
+    return list(dict.fromkeys(found))
+
+
+_MAX_PASSES = 20
+
+
 def repair_mojibake(text: str, rules: MojibakeRules) -> StepResult:
-    return StepResult(text)
+    """Apply the rules in order until the text stops changing; then flag what still looks bad."""
+    result = StepResult(text)
+    changed, passes = True, 0
+    while changed and passes < _MAX_PASSES:  # the bound only guards against a looping table
+        changed, passes = False, passes + 1
+        for rule in rules.rules:
+            if rule.method == "table":
+                changed |= _apply_table(result, rule)
+            elif _suspicious(result.text, rules):
+                changed |= _apply_shift(result, rule, rules)
+    if _suspicious(result.text, rules):
+        result.flagged = _flags(result.text, rules)
+    return result
