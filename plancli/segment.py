@@ -211,7 +211,7 @@ def _build_tree(text: str, markers: list[_Marker]) -> list[Section]:
 
 # --- sentences -------------------------------------------------------------------------------
 
-_ZH_SENTENCE = re.compile(r"[^。!?;\n]+[。!?;]*")
+_ZH_SENTENCE = re.compile(r"(?:[^。!?;\n]|(?<=\d)\?(?=\d))+[。!?;]*")
 _EN_BREAK = re.compile(r"(?<=[a-z0-9%)\"”])[.!?](?=\s+[A-Z(\"“])")
 
 
@@ -290,7 +290,7 @@ def words(text: str) -> list[str]:
 
 # A clause ends at Chinese or English clause punctuation; a comma between digits (300,000) is
 # a thousands separator, not a clause break.
-_CLAUSE_END = re.compile(r"[,;;。!?:]|,(?!\d)|(?<!\d),")
+_CLAUSE_END = re.compile(r"[;;。!:]|[,?](?!\d)|(?<!\d)[,?]")
 
 
 def clauses(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:

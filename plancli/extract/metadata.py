@@ -75,7 +75,7 @@ def plan_period(title: str | None, text: str, mr: MetadataRules) -> tuple[int | 
                 return a, b
     names = "|".join(re.escape(k) for k in sorted(mr.five_year_plans, key=len, reverse=True))
     if names:
-        m = re.search(f"(?:{names})(?:期间|时期|规划|末|末期)", text)
+        m = re.search(f"(?:{names})”?\\s*(?:期间|时期|规划|末|末期)", text)
         if m:
             for name, (a, b) in mr.five_year_plans.items():
                 if name in m.group():

@@ -17,10 +17,10 @@ from typing import Literal
 from plancli import rules as rules_mod
 from plancli.extract import indicators, tables
 from plancli.models import Baseline, Target
-from plancli.segment import sentences
+from plancli.segment import clauses, sentences
 
 Kind = Literal["goal_section", "forward_clause", "table_row", "serial_table", "exclude",
-               "exclude_before", "exclude_after", "exclude_money"]
+               "exclude_before", "exclude_after", "exclude_money", "exclude_quantity"]
 
 
 class TargetRule(rules_mod.Rule):
@@ -38,6 +38,8 @@ class TargetRules(rules_mod.RuleFile):
     baseline_cue: rules_mod.Pattern
     indicator_lead: rules_mod.Pattern
     indicator_trail: rules_mod.Pattern
+    unitless_before: rules_mod.Pattern
+    unitless_after: rules_mod.Pattern
 
     def of_kind(self, kind: str) -> list[TargetRule]:
         return [r for r in self.rules if r.kind == kind]
@@ -45,9 +47,6 @@ class TargetRules(rules_mod.RuleFile):
 
 def rules(rules_dir=None) -> TargetRules:
     return rules_mod.load("targets", TargetRules, rules_dir)
-
-
-_CLAUSE = re.compile(r"[^,,;;。!?:]+[,,;;。!?:]?")
 
 
 def year_in(text: str, tr: TargetRules) -> int | None:
@@ -113,6 +112,9 @@ def extract(ctx) -> list[Target]:
     before = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_before") if r.pattern]
     after = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_after") if r.pattern]
     money_grant = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_money") if r.pattern]
+    not_quantity = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_quantity") if r.pattern]
+    unitless_before = rules_mod.compiled(tr.unitless_before)
+    unitless_after = rules_mod.compiled(tr.unitless_after)
     time_unit = rules_mod.compiled(tr.time_units)
 
     section_info: dict[str | None, _Section] = {}
@@ -133,25 +135,25 @@ def extract(ctx) -> list[Target]:
         if sentence_year:
             last_year[key] = sentence_year
         year = sentence_year or info.year or last_year.get(key)
-        for cm in _CLAUSE.finditer(sentence):
-            clause = cm.group()
-            if not clause.strip() or any(p.search(clause) for p in past):
+        for cs, ce in clauses(text, s, e):
+            clause = text[cs:ce]
+            if any(p.search(clause) for p in past):
                 continue
             is_forward = any(p.search(clause) for p in forward)
-            if not (info.is_goal or is_forward):
-                continue
-            cstart = s + cm.start()
             for q in find_quantities(clause, ctx.rules_dir):
-                if q.kind == "ratio":
+                if q.kind == "ratio" or any(p.search(q.text) for p in not_quantity) and not q.masked:
+                    continue
+                if not (info.is_goal or is_forward or q.comparator in (">=", "<=", "~")):
                     continue
                 head, tail = clause[: q.span[0]], clause[q.span[1]:]
                 if any(p.search(head) for p in before) or any(p.search(tail) for p in after):
                     continue
                 if q.unit and time_unit.match(q.unit):
                     continue
-                if q.kind == "money" and any(p.search(clause) for p in money_grant):
+                if q.kind in ("money", "percent") and any(p.search(sentence) for p in money_grant):
                     continue
-                if not _acceptable_unit(q, head, ctx.language, info.is_goal):
+                if not (_acceptable_unit(q, head, ctx.language, info.is_goal)
+                        or unitless_before.search(head) or unitless_after.search(tail)):
                     continue
                 base = None
                 bm = rules_mod.compiled(tr.baseline_cue).search(tail) or rules_mod.compiled(tr.baseline_cue).search(head)
@@ -161,7 +163,7 @@ def extract(ctx) -> list[Target]:
                 found.append(Target(
                     id="", indicator=indicator, value=q.value, value_max=q.value_max, unit=q.unit,
                     comparator=q.comparator or "=", year=year, baseline=base, masked=q.masked,
-                    section=key, text=clause.rstrip(",,;;。!?:"), span=(cstart, cstart + len(clause.rstrip(",,;;。!?:"))),
+                    section=key, text=clause, span=(cs, ce),
                     rule=goal_id if info.is_goal else forward_id))
 
     catalogue = indicators.catalogue(ctx.rules_dir)
@@ -173,12 +175,10 @@ def extract(ctx) -> list[Target]:
 
 
 def _acceptable_unit(q, head: str, language: str, in_goal: bool) -> bool:
-    """A goal needs a unit, except a share written without its % sign or an English count."""
+    """A goal needs a unit; English counts in a goals section often have none ("reached 800")."""
     if q.masked or q.unit or q.kind in ("percent", "money"):
         return True
-    if language == "en":
-        return in_goal or bool(re.search(r"(?i)\b(reach\w*|to|exceed\w*|than|least)\s*$", head))
-    return bool(re.search(r"(比重|比例|率|占比)\s*(达到|达|提高到|为)\s*$", head))
+    return language == "en" and in_goal
 
 
 def _section_id(ctx, pos: int) -> str | None:

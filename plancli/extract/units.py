@@ -182,7 +182,7 @@ def find_responsibilities(text: str, start: int, end: int, rules_dir=None) -> li
     return found
 
 
-_EN_UNIT = re.compile(r"\b(?:the\s+)?(Municipal\s+(?:[A-Z][a-z]+|and|of)(?:\s+(?:[A-Z][a-z]+|and|of))*?\s+"
+_EN_UNIT = re.compile(r"\b(?:the\s+)?(Municipal\s+(?:[A-Z][a-z]+|and|of)(?:\s+(?:[A-Z][a-z]+|and|of))*\s+"
                       r"(?:Commission|Bureau|Department|Council|Office|Committee|Administration))\b")
 
 
@@ -232,7 +232,7 @@ def _duty_units(ctx, ur: UnitRules) -> list[tuple[str, str]]:
             if not title.search(sec.title):
                 continue
             for s, e in sentences(ctx.text, *sec.span):
-                m = pat.match(ctx.text, s, e)
+                m = pat.match(ctx.text[s:e])
                 if m and looks_like_unit.search(m.group("list")):
                     out += [(n, rule.id) for n in split_units(m.group("list"), ur)]
     return out
