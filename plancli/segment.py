@@ -115,7 +115,7 @@ def _candidates(text: str, hr: HeadingRules) -> Iterator[tuple[int, bool]]:
     yield 0, True
     for m in re.finditer(r"\n[ \t]*", text):
         yield m.end(), True
-    for m in re.finditer(f"[{re.escape(hr.midline_after)}]", text):
+    for m in re.finditer(f"[{re.escape(hr.midline_after)}][ \t]*", text):
         yield m.end(), False
 
 
@@ -154,8 +154,20 @@ def find_structure(text: str, rules_dir=None) -> Structure:
         mk = _match_at(text, pos, line_start, hr)
         if mk:
             markers.append(mk)
-    # Run-on headings: "三、工作任务(一)加强…" — a first child glued to a short heading title.
+    # Run-on headings: "三、工作任务(一)加强…" — a first child glued to a short heading title;
+    # "…工作计划一、2022年工作总结…" — a document title glued to its first heading.
     extra: list[_Marker] = []
+    starts = {m.start for m in markers}
+    for pos, line_start in _candidates(text, hr):
+        if not line_start or pos in starts:
+            continue
+        for i in range(pos + 4, min(len(text), pos + 40)):
+            if text[i] in "。;!?\n,,:":
+                break
+            glued = _match_at(text, i, False, hr)
+            if glued and glued.num == 1 and not glued.rule.part:
+                extra.append(glued)
+                break
     for mk in markers:
         window_end = min(len(text), mk.end + 16)
         for i in range(mk.end + 2, window_end):

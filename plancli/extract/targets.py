@@ -20,7 +20,8 @@ from plancli.models import Baseline, Target
 from plancli.segment import clauses, sentences
 
 Kind = Literal["goal_section", "forward_clause", "table_row", "serial_table", "exclude",
-               "exclude_before", "exclude_after", "exclude_money", "exclude_quantity"]
+               "exclude_before", "exclude_after", "exclude_money", "exclude_quantity",
+               "exclude_sentence", "exclude_part"]
 
 
 class TargetRule(rules_mod.Rule):
@@ -109,6 +110,8 @@ def extract(ctx) -> list[Target]:
     forward_id = next((r.id for r in tr.of_kind("forward_clause")), "target.forward_clause")
     goal_id = next((r.id for r in tr.of_kind("goal_section")), "target.goal_section")
     past = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude") if r.pattern]
+    past_sentence = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_sentence") if r.pattern]
+    report_parts = _report_parts(ctx, [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_part") if r.pattern])
     before = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_before") if r.pattern]
     after = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_after") if r.pattern]
     money_grant = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_money") if r.pattern]
@@ -119,8 +122,10 @@ def extract(ctx) -> list[Target]:
 
     section_info: dict[str | None, _Section] = {}
     last_year: dict[str | None, int] = {}
+    # On a page of several articles, what precedes the first one is the site's header.
+    body_start = ctx.structure.parts[0].span[0] if ctx.structure.parts else 0
     for s, e in sentences(text):
-        if any(a <= s < b for a, b in covered):
+        if s < body_start or any(a <= s < b for a, b in covered):
             continue
         sec = ctx.structure.section_at(s)
         key = sec.id if sec else None
@@ -128,10 +133,13 @@ def extract(ctx) -> list[Target]:
             titles = [x.title for x in ctx.structure.ancestors(sec) if x.kind == "heading"]
             section_info[key] = _Section(titles, tr)
         info = section_info[key]
-        if info.is_background:
+        if info.is_background or any(a <= s < b for a, b in report_parts):
             continue
         sentence = text[s:e]
         sentence_year = year_in(sentence, tr)
+        if not sentence_year and any(p.search(sentence) for p in past_sentence):
+            continue
+        is_forward = any(p.search(sentence) for p in forward)
         if sentence_year:
             last_year[key] = sentence_year
         year = sentence_year or info.year or last_year.get(key)
@@ -139,7 +147,6 @@ def extract(ctx) -> list[Target]:
             clause = text[cs:ce]
             if any(p.search(clause) for p in past):
                 continue
-            is_forward = any(p.search(clause) for p in forward)
             for q in find_quantities(clause, ctx.rules_dir):
                 if q.kind == "ratio" or any(p.search(q.text) for p in not_quantity) and not q.masked:
                     continue
@@ -150,7 +157,8 @@ def extract(ctx) -> list[Target]:
                     continue
                 if q.unit and time_unit.match(q.unit):
                     continue
-                if q.kind in ("money", "percent") and any(p.search(sentence) for p in money_grant):
+                granted = sentence if q.kind == "money" else clause if q.kind == "percent" else ""
+                if granted and any(p.search(granted) for p in money_grant):
                     continue
                 if not (_acceptable_unit(q, head, ctx.language, info.is_goal)
                         or unitless_before.search(head) or unitless_after.search(tail)):
@@ -179,6 +187,13 @@ def _acceptable_unit(q, head: str, language: str, in_goal: bool) -> bool:
     if q.masked or q.unit or q.kind in ("percent", "money"):
         return True
     return language == "en" and in_goal
+
+
+def _report_parts(ctx, patterns) -> list[tuple[int, int]]:
+    """Spans of parts (or the whole page) whose genre is not a plan, e.g. journal-article records."""
+    parts = ctx.structure.parts or []
+    spans = [p.span for p in parts] or [(0, len(ctx.text))]
+    return [(a, b) for a, b in spans if any(p.search(ctx.text, a, b) for p in patterns)]
 
 
 def _section_id(ctx, pos: int) -> str | None:
