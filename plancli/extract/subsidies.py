@@ -7,6 +7,7 @@ are not subsidies. Everything that decides is a pattern in ``rules/subsidies.yam
 """
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from plancli import rules as rules_mod
@@ -15,7 +16,8 @@ from plancli.segment import clauses, sentences
 
 
 class SubsidyRule(rules_mod.Rule):
-    kind: Literal["money", "ratio", "share", "cap", "once", "annual", "exclude", "exclude_after", "recipient"]
+    kind: Literal["money", "ratio", "share", "cap", "once", "annual", "exclude", "exclude_before",
+                  "exclude_after", "recipient"]
     pattern: rules_mod.Pattern
 
 
@@ -34,13 +36,13 @@ def rules(rules_dir=None) -> SubsidyRules:
     return rules_mod.load("subsidies", SubsidyRules, rules_dir)
 
 
-def _nearest(pattern, text: str, pos: int) -> str | None:
+def _nearest(pattern, text: str, pos: int) -> re.Match[str] | None:
     """The form word closest to ``pos`` (the amount) in ``text``."""
     best = None
     for m in pattern.finditer(text):
         d = min(abs(m.start() - pos), abs(m.end() - pos))
         if best is None or d < best[0]:
-            best = (d, m.group())
+            best = (d, m)
     return best[1] if best else None
 
 
@@ -54,6 +56,7 @@ def extract(ctx) -> list[Subsidy]:
     ratio_form = rules_mod.compiled(ratio_rule.pattern) if ratio_rule else None
     excludes = sr.patterns("exclude")
     after_excludes = sr.patterns("exclude_after")
+    before_excludes = sr.patterns("exclude_before")
     cap_pats, once_pats, annual_pats = sr.patterns("cap"), sr.patterns("once"), sr.patterns("annual")
     share_pats, recipient_pats = sr.patterns("share"), sr.patterns("recipient")
     background = rules_mod.compiled(sr.background_sections)
@@ -76,16 +79,17 @@ def extract(ctx) -> list[Subsidy]:
                 if not (cs <= q.span[0] < ce):
                     continue
                 if q.kind == "money":
-                    if any(p.search(sentence[q.span[1]:]) for p in after_excludes):
+                    if any(p.search(sentence[q.span[1]:]) for p in after_excludes) \
+                            or any(p.search(clause[: q.span[0] - cs]) for p in before_excludes):
                         continue
-                    form = _nearest(form_pat, sentence, q.span[0])
+                    form_match = _nearest(form_pat, sentence, q.span[0])
                     ratio = shares[0].value / 100 if shares and shares[0].value is not None else None
                     rule_id = money_rule.id
                 elif q.kind == "ratio" and ratio_form is not None and ratio_form.search(clause):
                     parts = q.ratio_parts or []
                     if len(parts) < 2 or not parts[0]:
                         continue
-                    form = _nearest(ratio_form, clause, q.span[0] - cs)
+                    form_match = _nearest(ratio_form, sentence, q.span[0])
                     ratio = parts[1] / parts[0]
                     rule_id = ratio_rule.id
                 else:
@@ -96,6 +100,13 @@ def extract(ctx) -> list[Subsidy]:
                     or any(p.search(sentence[q.span[1]:q.span[1] + 30]) for p in cap_pats[:1])
                 once = True if any(p.search(sentence) for p in once_pats) else \
                     False if any(p.search(sentence) for p in annual_pats) else None
+                form = form_match.group() if form_match else None
+                # the record's text runs from the amount's clause to the form word's clause
+                ts, te = cs, ce
+                if form_match:
+                    for fs, fe in clauses(sentence):
+                        if fs <= form_match.start() < fe:
+                            ts, te = min(cs, fs), max(ce, fe)
                 recipient = None
                 for p in recipient_pats:
                     hits = [m for m in p.finditer(sentence[: q.span[0]])]
@@ -106,7 +117,7 @@ def extract(ctx) -> list[Subsidy]:
                     currency=(q.currency or "CNY") if q.kind == "money" else "CNY",
                     amount_text=q.text if q.kind == "money" else None, cap=bool(cap), ratio=ratio,
                     form=form, once=once, recipient=recipient, section=sec.id if sec else None,
-                    text=clause, span=(s + cs, s + ce), rule=rule_id))
+                    text=sentence[ts:te], span=(s + ts, s + te), rule=rule_id))
     for i, x in enumerate(out, 1):
         x.id = f"m{i}"
     return out

@@ -72,7 +72,8 @@ def extract(ctx) -> list[Task]:
                     continue
                 body = ctx.text[s.span[0]:s.span[1]]
                 siblings = children.get(s.parent, [])
-                body_len = len(body) - len(s.marker or "") - len(s.title)
+                rest = body.strip()[len(s.marker or ""):].strip()[len(s.title):]
+                body_len = len(rest.strip(" 。.;;:,,\n"))
                 if body_len < rule.min_body and any(children.get(x.id) for x in siblings):
                     continue
                 tasks.append(_task(ctx, s, body, rule, tr))
