@@ -44,6 +44,8 @@ RulesOpt = Annotated[Optional[Path], typer.Option(
     "--rules", help="Folder of rules files to use instead of the built-in rules/ (files it lacks "
                     "come from the built-in set).", file_okay=False, exists=True)]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for failures.")]
+KeywordsOpt = Annotated[bool, typer.Option(
+    "--keywords", help="Tag each task with TF-IDF keywords (loads jieba: about one second of start-up).")]
 MaxBytesOpt = Annotated[int, typer.Option(
     "--max-bytes", help="Refuse inputs larger than this many bytes.", min=1)]
 
@@ -97,6 +99,7 @@ def extract(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
     rules: RulesOpt = None,
     max_bytes: MaxBytesOpt = 100 * 1024 * 1024,
+    keywords: KeywordsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Extract targets, subsidies, tasks, units and metadata from documents."""
@@ -110,7 +113,7 @@ def extract(
     results, failed = [], 0
     for path in files:
         try:
-            results.append(run(path, rules, max_bytes))
+            results.append(run(path, rules, max_bytes, keywords))
         except Exception as exc:  # every failure becomes a line on stderr and an error entry
             failed += 1
             _fail(path, exc)
@@ -242,6 +245,73 @@ def quantities(
     if text == "-":
         text = sys.stdin.read()
     print(json.dumps([q.model_dump(mode="json") for q in find_quantities(text)], ensure_ascii=False, indent=1))
+
+
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+@app.command()
+def batch(
+    inputs: Annotated[list[str], typer.Argument(metavar="DIR", help="Folders to walk (recursively) and/or files.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for one JSON per input, mirroring the input "
+                                      "tree (OUTDIR/sub/a.txt.json), and errors.jsonl.", file_okay=False)],
+    glob_: Annotated[Optional[list[str]], typer.Option("--glob", metavar="PATTERN", help="Only files matching this pattern "
+                     "(repeatable), e.g. '*.html' or 'sub/**/*.txt'. Default: .txt .text .htm .html .xhtml "
+                     ".docx .pdf and files without a suffix.")] = None,
+    jsonl: Annotated[Optional[str], typer.Option("--jsonl", metavar="FILE", help="Also write every result to this JSON "
+                     "Lines file ('-': stdout), in input order.")] = None,
+    csv: Annotated[Optional[Path], typer.Option("--csv", help="Also write documents/targets/subsidies/tasks/"
+                   "units .csv to this folder (UTF-8 with BOM for Excel).", file_okay=False)] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core).", min=0)] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Redo inputs whose output is up to date.")] = False,
+    engine: Annotated[Engine, typer.Option("--engine", help="local: a process pool; dask: a "
+                      "dask.distributed cluster (pip install 'plancli[dask]').")] = Engine.local,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. "
+                         "tcp://10.0.0.5:8786 (default: a local cluster).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary; failures still "
+                     "print one line each.")] = False,
+    json_summary: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    rules: RulesOpt = None,
+    max_bytes: MaxBytesOpt = 100 * 1024 * 1024,
+    debug: DebugOpt = False,
+) -> None:
+    """Process folders of documents in parallel: one JSON per input, plus JSONL and CSV.
+
+    Re-running skips inputs whose output is up to date (same sha256); failures go to
+    OUTDIR/errors.jsonl and make the exit status 1.
+    """
+    _State.debug = debug
+    import json
+    import signal
+
+    from plancli.batch import BatchError, BatchOptions, run
+    from plancli.progress import make_reporter
+
+    if scheduler and engine is not Engine.dask:
+        print("plancli: --scheduler needs --engine dask", file=sys.stderr)
+        raise typer.Exit(2)
+    if json_summary and jsonl == "-":
+        print("plancli: --json and --jsonl - both write to stdout; choose one", file=sys.stderr)
+        raise typer.Exit(2)
+    _check_rules(rules)
+
+    def terminated(signum, frame):  # `kill`: unwind so temporary files are removed
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
+    opts = BatchOptions(inputs=inputs, out=out, globs=glob_ or [], jsonl=jsonl, csv_dir=csv, jobs=jobs,
+                        force=force, engine=engine.value, scheduler=scheduler, rules_dir=rules,
+                        max_bytes=max_bytes)
+    try:
+        summary = run(opts, make_reporter(quiet=quiet, debug=debug))
+    except BatchError as exc:
+        print(f"plancli: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    if json_summary:
+        print(json.dumps(summary.to_dict(), ensure_ascii=False))
+    raise typer.Exit(1 if summary.failed else 0)
 
 
 def main() -> None:

@@ -22,6 +22,8 @@ class Context:
     structure: Structure
     language: str
     rules_dir: str | os.PathLike[str] | None = None
+    #: Tag tasks with TF-IDF keywords (loads jieba: about a second per process).
+    keywords: bool = False
 
 
 @dataclass
@@ -42,24 +44,26 @@ def prepare_raw(raw: RawInput, rules_dir=None) -> Prepared:
     return Prepared(raw, decoded, normalize_text(decoded.text, rules_dir))
 
 
-def extract(path: str | os.PathLike[str], rules_dir=None, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+def extract(path: str | os.PathLike[str], rules_dir=None, max_bytes: int = DEFAULT_MAX_BYTES,
+            keywords: bool = False) -> Document:
     """Extract every record from the document at ``path`` (``-`` for standard input)."""
-    return extract_prepared(prepare(path, rules_dir, max_bytes), rules_dir)
+    return extract_prepared(prepare(path, rules_dir, max_bytes), rules_dir, keywords)
 
 
-def extract_text(text: str, rules_dir=None, path: str = "<text>") -> Document:
+def extract_text(text: str, rules_dir=None, path: str = "<text>", keywords: bool = False) -> Document:
     """Extract from text already in memory (it is still normalised first)."""
     raw = RawInput(path, text.encode("utf-8"))
-    return extract_prepared(Prepared(raw, Decoded(text, "utf-8"), normalize_text(text, rules_dir)), rules_dir)
+    prep = Prepared(raw, Decoded(text, "utf-8"), normalize_text(text, rules_dir))
+    return extract_prepared(prep, rules_dir, keywords)
 
 
-def extract_prepared(prep: Prepared, rules_dir=None) -> Document:
+def extract_prepared(prep: Prepared, rules_dir=None, keywords: bool = False) -> Document:
     from plancli.extract import metadata, subsidies, targets, tasks, units
 
     text = prep.normalized.text
     language = detect_language(text)
     structure = find_structure(text, rules_dir)
-    ctx = Context(text, structure, language, rules_dir)
+    ctx = Context(text, structure, language, rules_dir, keywords)
     source = Source(path=prep.raw.path, sha256=prep.raw.sha256, bytes=len(prep.raw.data),
                     encoding=prep.decoded.encoding, format=prep.decoded.format, language=language,
                     script=prep.normalized.script if language == "zh" else None,

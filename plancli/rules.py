@@ -121,6 +121,11 @@ def file_for(name: str, rules_dir: str | os.PathLike[str] | None = None) -> Path
     return own if own.exists() else BUILTIN_RULES_DIR / f"{name}.yaml"
 
 
+def _nodes(text: str) -> yaml.Node | None:
+    """The YAML node tree, parsed only to point an error message at a line."""
+    return yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """Follow a validation error location through the YAML node tree to a line number."""
     node, line = root, None
@@ -154,9 +159,9 @@ def parse_file(path: Path, model: type[M]) -> M:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RulesError(path, f"cannot read: {exc.strerror or exc}") from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise RulesError(path, f"not valid YAML: {getattr(exc, 'problem', exc)}",
@@ -169,12 +174,12 @@ def parse_file(path: Path, model: type[M]) -> M:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
         field = ".".join(str(p) for p in loc)
-        raise RulesError(path, f"{field}: {err['msg']}", line=_line_of(root, loc),
+        raise RulesError(path, f"{field}: {err['msg']}", line=_line_of(_nodes(text), loc),
                          rule_id=_rule_id_at(data, loc)) from None
     seen: set[str] = set()
     for i, rule in enumerate(parsed.rules):
         if rule.id in seen:
-            raise RulesError(path, "duplicate rule id", line=_line_of(root, ("rules", i)), rule_id=rule.id)
+            raise RulesError(path, "duplicate rule id", line=_line_of(_nodes(text), ("rules", i)), rule_id=rule.id)
         seen.add(rule.id)
     return parsed
 

@@ -3,14 +3,14 @@
 A plan states its work as numbered items under a section such as 重点任务 or 主要工作. The
 tasks are the leaves of that subtree: where (一) items have numbered children, the children are
 the tasks; where they have none, the (一) items are. Each task carries the units its text names
-as responsible (see ``units``) and a few TF-IDF keywords for search.
+as responsible (see ``units``) and, when asked for (``keywords=True``; it loads jieba), a few
+TF-IDF keywords for search.
 """
 from __future__ import annotations
 
-import functools
-
 from plancli import rules as rules_mod
 from plancli.extract import units as units_mod
+from plancli.keywords import keywords
 from plancli.models import Responsible, Task
 
 
@@ -27,24 +27,6 @@ class TaskRules(rules_mod.RuleFile):
 
 def rules(rules_dir=None) -> TaskRules:
     return rules_mod.load("tasks", TaskRules, rules_dir)
-
-
-@functools.lru_cache(maxsize=1)
-def _tfidf():
-    import jieba.analyse
-
-    from plancli.segment import _jieba
-
-    extractor = jieba.analyse.TFIDF()
-    extractor.tokenizer = _jieba()
-    extractor.postokenizer = None
-    return extractor
-
-
-def keywords(text: str, k: int) -> list[str]:
-    if k <= 0 or not text.strip():
-        return []
-    return _tfidf().extract_tags(text, topK=k)
 
 
 def extract(ctx) -> list[Task]:
@@ -99,4 +81,4 @@ def _task(ctx, section, body: str, rule: TaskRule, tr: TaskRules) -> Task:
     return Task(id="", marker=section.marker, title=section.title, section=section.id, text=text,
                 span=(start, end), rule=rule.id, units=names,
                 responsible=Responsible(lead=lead, support=support),
-                keywords=keywords(text, tr.keywords))
+                keywords=keywords(text, tr.keywords) if ctx.keywords else [])
