@@ -1,0 +1,624 @@
+"""Find the quantities in a sentence: "达到30-50万辆", "增长15%以上", "up to 2 million yuan".
+
+Targets and subsidies both start from numbers, so one parser finds them all and keeps, next to
+each parsed value, the exact text and span it came from. The words (units, multipliers,
+currencies, comparators, numerals) and the exclusions (years, dates, document numbers, list
+markers, slogans) are data in ``rules/quantities.yaml``, compiled once per rules file into a few
+regexes: a character class that finds where a number can start, a scanner matched there
+(exclusions first, then a ratio, then a number with its range, unit and trailing comparator),
+and an anchored match on the reversed text before the number for comparator and currency words
+("不超过", "up to", "RMB"). Every piece is delimited or bounded, so time is linear in the text.
+
+>>> [(q.value, q.value_max, q.unit, q.comparator) for q in find_quantities("达到30-50万辆整车生产规模")]
+[(30.0, 50.0, '万辆', '=')]
+"""
+from __future__ import annotations
+
+import functools
+import re
+import time
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, Discriminator, Tag, field_validator, model_validator
+
+from plancli import rules as rules_mod
+
+__all__ = ["Quantity", "QuantityRules", "find_quantities", "parse_quantity"]
+
+Comparator = Literal[">=", "<=", "~", "=", "+", "-"]
+
+
+class Quantity(BaseModel):
+    """One quantity as written in the text, with its parsed value."""
+
+    value: float | None = None
+    value_max: float | None = None
+    unit: str | None = None
+    number: float | None = None
+    kind: Literal["number", "percent", "money", "ratio"] = "number"
+    amount: float | None = None
+    currency: str | None = None
+    comparator: Comparator = "="
+    masked: bool = False
+    ratio_parts: list[float] | None = None
+    text: str
+    span: tuple[int, int]
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+class NumberRule(rules_mod.Rule):
+    group_marks: list[str]
+    decimal_marks: list[str]
+    #: Character class: a number right after one of these is part of a word or code.
+    not_after: rules_mod.Pattern
+    #: Character class: a quantity ending in a digit/letter must not be followed by one.
+    not_before: rules_mod.Pattern
+
+
+class CnNumeralRule(rules_mod.Rule):
+    digits: dict[str, int]
+    powers: dict[str, int]
+    start_powers: list[str]
+    split_powers: list[str]
+    not_after: str = ""
+    not_alone: list[str] = []
+    not_units: list[str] = []
+    bare_min_power: int
+
+
+class EnNumeralRule(rules_mod.Rule):
+    words: dict[str, int]
+    scales: dict[str, int]
+
+
+class WordsRule(rules_mod.Rule):
+    """A plain word list (units)."""
+
+    words: list[str]
+    symbols: list[str] = []
+
+
+class FactorRule(rules_mod.Rule):
+    """Words with a scale factor (multipliers)."""
+
+    words: dict[str, float]
+
+
+class PerUnitRule(rules_mod.Rule):
+    separators: list[str]
+
+
+class PercentRule(rules_mod.Rule):
+    units: dict[str, str]
+    prefixes: dict[str, str]
+
+
+class CurrencyRule(rules_mod.Rule):
+    after: dict[str, str]
+    before: dict[str, str] = {}
+
+
+class RangeRule(rules_mod.Rule):
+    separators: list[str]
+    damaged: list[str] = []
+
+
+class RatioRule(rules_mod.Rule):
+    separators: list[str]
+
+
+class MaskedRule(rules_mod.Rule):
+    chars: str
+    #: May the unit of a masked number follow a line break ("xx⏎名以上")?
+    unit_on_next_line: bool = False
+
+
+class ComparatorRule(rules_mod.Rule):
+    words: dict[str, Comparator]
+    wins_over_after: list[Comparator] = []
+    infix: dict[str, Comparator] = {}
+
+
+class BareYearRule(rules_mod.Rule):
+    min: int
+    max: int
+    #: Units that make any integer from ``min`` up a year ("20222022年" from a broken title).
+    units: list[str] = []
+
+
+class SkipRule(rules_mod.Rule):
+    """Text that looks like a number but is no quantity.
+
+    ``skip`` (a regex) and ``words`` are tried where a number starts and consume what they match;
+    ``before`` (a regex) and ``before_words`` name what, ending right before a number, makes it
+    no quantity ("June 23", "Attachment 1", a web address).
+    """
+
+    skip: rules_mod.Pattern | None = None
+    words: list[str] = []
+    before: rules_mod.Pattern | None = None
+    before_words: list[str] = []
+
+    @model_validator(mode="after")
+    def _something(self) -> "SkipRule":
+        if not (self.skip or self.words or self.before or self.before_words):
+            raise ValueError("a skip rule needs 'skip', 'words', 'before' or 'before_words'")
+        if self.skip and rules_mod.compiled(self.skip).match(""):
+            raise ValueError("'skip' must not match the empty string")
+        return self
+
+
+class UnknownRule(rules_mod.Rule):
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse(cls, data: Any) -> Any:
+        raise ValueError(f"unknown rule id {data.get('id')!r}: use one of {', '.join(_RULE_MODELS)}, "
+                         f"or '{_SKIP_PREFIX}…' for text that is not a quantity")
+
+
+_SKIP_PREFIX = "quantity.not_"
+
+#: The rules the engine needs, by id; ids starting with ``quantity.not_`` are skip rules.
+_RULE_MODELS: dict[str, type[rules_mod.Rule]] = {
+    "quantity.number": NumberRule,
+    "quantity.cn_numeral": CnNumeralRule,
+    "quantity.en_numeral": EnNumeralRule,
+    "quantity.multiplier": FactorRule,
+    "quantity.unit_cn": WordsRule,
+    "quantity.unit_en": WordsRule,
+    "quantity.per_unit": PerUnitRule,
+    "quantity.percent": PercentRule,
+    "quantity.money_cn": CurrencyRule,
+    "quantity.money_en": CurrencyRule,
+    "quantity.range": RangeRule,
+    "quantity.ratio": RatioRule,
+    "quantity.masked": MaskedRule,
+    "quantity.comparator_before": ComparatorRule,
+    "quantity.comparator_after": ComparatorRule,
+    "quantity.not_bare_year": BareYearRule,
+}
+
+
+def _rule_tag(v: Any) -> str:
+    rule_id = (v.get("id") if isinstance(v, dict) else getattr(v, "id", None)) or ""
+    if rule_id in _RULE_MODELS:
+        return rule_id
+    return "skip" if rule_id.startswith(_SKIP_PREFIX) else "unknown"
+
+
+QuantityRule = Annotated[
+    Union[tuple(Annotated[m, Tag(i)] for i, m in _RULE_MODELS.items())
+          + (Annotated[SkipRule, Tag("skip")], Annotated[UnknownRule, Tag("unknown")])],
+    Discriminator(_rule_tag),
+]
+
+
+class QuantityRules(rules_mod.RuleFile):
+    rules: list[QuantityRule]
+
+    @field_validator("rules")
+    @classmethod
+    def _all_there(cls, rules: list[rules_mod.Rule]) -> list[rules_mod.Rule]:
+        missing = set(_RULE_MODELS) - {r.id for r in rules}
+        if missing:
+            raise ValueError(f"missing rules: {', '.join(sorted(missing))}")
+        return rules
+
+    @functools.cached_property
+    def engine(self) -> "_Engine":
+        """Regexes built from this file, once (the model is frozen, so they cannot go stale)."""
+        return _Engine(self)
+
+
+def rules(rules_dir=None) -> QuantityRules:
+    return rules_mod.load("quantities", QuantityRules, rules_dir)
+
+
+# --- regex building ---------------------------------------------------------------------------
+
+_SP = "[ \t\u00a0\u3000]?"
+_BEFORE_WINDOW = 80  # characters searched for a skip rule's `before` context
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+# Edges of a Latin word; not \b, which sees no edge between "GB" and a Chinese character.
+_NO_LATIN_BEFORE = "(?<![A-Za-z0-9])"
+_NO_LATIN_AFTER = "(?![A-Za-z0-9])"
+
+
+def _word(w: str, *, fold_case: bool = True, left_edge: bool = False) -> str:
+    """A literal word; Latin words match whole words only, ignoring case unless told not to."""
+    frag = re.escape(w).replace("\\ ", " +")
+    if _is_latin(w[-1]):
+        frag += _NO_LATIN_AFTER
+    if left_edge and _is_latin(w[0]):
+        frag = _NO_LATIN_BEFORE + frag
+    if fold_case and any(c.isascii() and c.isalpha() for c in w):
+        frag = f"(?i:{frag})"
+    return frag
+
+
+def _alternation(pairs) -> str:
+    """(word, regex) pairs as one alternation, longest word first: 个百分点 before 个, 不超过 before 超过."""
+    pairs = sorted(set(pairs), key=lambda p: (-len(p[0]), p[0]))
+    return "(?:" + "|".join(frag for _, frag in pairs) + ")" if pairs else "(?!)"
+
+
+def _alt(words, **kw) -> str:
+    return _alternation((w, _word(w, **kw)) for w in words)
+
+
+def _rev_alt(words) -> str:
+    """The words spelt backwards, to match them at the start of a reversed window.
+
+    Looking backwards from a number this way is one anchored match instead of a search.
+    """
+    frags = []
+    for w in sorted(set(words), key=lambda w: (-len(w), w)):
+        frag = re.escape(w[::-1]).replace("\\ ", " +") + (_NO_LATIN_AFTER if _is_latin(w[0]) else "")
+        frags.append(frag)
+    return "(?i:" + "|".join(frags) + ")" if frags else "(?!)"
+
+
+def _chars(chars) -> str:
+    return "[" + "".join(re.escape(c) for c in chars) + "]"
+
+
+class _Engine:
+    """Compiled regexes and lookup tables of one QuantityRules."""
+
+    def __init__(self, rf: QuantityRules):
+        r = {rule.id: rule for rule in rf.rules}
+        self.num: NumberRule = r["quantity.number"]
+        self.cn: CnNumeralRule = r["quantity.cn_numeral"]
+        self.en: EnNumeralRule = r["quantity.en_numeral"]
+        self.mult: dict[str, float] = {k.lower(): v for k, v in r["quantity.multiplier"].words.items()}
+        pct: PercentRule = r["quantity.percent"]
+        self.pct_units = {k.lower(): v for k, v in pct.units.items()}
+        self.pct_prefixes = pct.prefixes
+        money = [r["quantity.money_cn"], r["quantity.money_en"]]
+        self.cur_after = {k.lower(): v for m in money for k, v in m.after.items()}
+        self.cur_before = {k.lower(): v for m in money for k, v in m.before.items()}
+        unit_cn: WordsRule = r["quantity.unit_cn"]
+        unit_en: WordsRule = r["quantity.unit_en"]
+        rng: RangeRule = r["quantity.range"]
+        self.masked: MaskedRule = r["quantity.masked"]
+        before: ComparatorRule = r["quantity.comparator_before"]
+        after: ComparatorRule = r["quantity.comparator_after"]
+        self.cmp_before = {k.lower(): v for k, v in before.words.items()}
+        self.cmp_after = {k.lower(): v for k, v in after.words.items()}
+        self.infix = after.infix
+        self.wins_over_after = set(before.wins_over_after)
+        self.year: BareYearRule = r["quantity.not_bare_year"]
+        self.ratio_split = re.compile(_chars(r["quantity.ratio"].separators))
+        self.group_marks = self.num.group_marks
+        self.decimal_marks = self.num.decimal_marks
+        self.not_before = re.compile(self.num.not_before)
+        self.cn_not_units = set(self.cn.not_units)
+
+        dec, grp = _chars(self.decimal_marks), _chars(self.group_marks)
+        ar_core = rf"(?:\d{{1,3}}(?:{grp}\d{{3}})+(?!\d)|\d+)(?:{dec}\d+)?"
+        ar = rf"(?<!{self.num.not_after}){ar_core}"
+        cn_all = _chars(list(self.cn.digits) + list(self.cn.powers))
+        cn_start = _chars(list(self.cn.digits) + self.cn.start_powers)
+        cn = (f"(?<!{_chars(self.cn.not_after)})" if self.cn.not_after else "") + f"{cn_start}{cn_all}*"
+        en_words = _alt(list(self.en.words), left_edge=True)
+        en_more = _alt(list(self.en.words) + list(self.en.scales))
+        en = rf"{en_words}(?:(?:[ -]|(?i: and )){en_more})*"
+        mc = _chars(self.masked.chars)
+        mask = rf"(?<![A-Za-z]){mc}+(?:{dec}{mc}+)?(?![A-Za-z])"
+
+        num = f"(?:(?P<ar>{ar})|(?P<cn>{cn})|(?P<en>{en})|(?P<mask>{mask}))"
+
+        units = unit_cn.words + unit_en.words + list(pct.units) + [k for c in money for k in c.after]
+        unit_alt = _alternation([(w, _word(w)) for w in units]
+                                + [(w, _word(w, fold_case=False)) for w in unit_en.symbols])
+        mult_alt = _alt(self.mult)
+        infix_alt = _alt(self.infix)
+        per = _chars(r["quantity.per_unit"].separators)
+        seps = _alt(rng.separators)
+        mid = _alt(list(self.mult) + [u for u in pct.units if len(u) == 1])  # "30万-50万", "3%-5%"
+        range_part = (
+            rf"(?:(?P<mid>{mid})?{_SP}(?P<sep>{seps}){_SP}(?:(?P<ar2>{ar_core})|(?P<cn2>{cn}))"
+            + (rf"|(?P<dsep>{_alt(rng.damaged)})(?P<ar3>{ar_core})" if rng.damaged else "")
+            + ")"
+        )
+        gap = f"(?:[ \t\u00a0\u3000]|(?<={mc})\n)?" if self.masked.unit_on_next_line else _SP
+        # a unit ("家", "%", "yuan"), or a multiplier with an optional unit ("万", "万元", "million yuan")
+        unit_part = (rf"(?P<unit>{unit_alt})"
+                     rf"|(?P<mult>{mult_alt})(?P<infix2>{infix_alt})?(?:{_SP}(?P<unit2>{unit_alt}))?")
+        tail = (
+            rf"(?:{_SP}(?P<infix>{infix_alt}))?"
+            rf"(?:{gap}(?:{unit_part}))?"
+            rf"(?:(?P<per>{per}{mult_alt}?{unit_alt}))?"
+            rf"(?:{_SP}(?P<post>{_alt(self.cmp_after)}))?"
+        )
+        ratio_sep = _chars(r["quantity.ratio"].separators)
+        ratio = rf"(?P<ratio>(?<!{self.num.not_after}){ar_core}(?:{ratio_sep}{ar_core})+(?!\d))"
+        pct_prefix = f"(?P<pct>{_alt(self.pct_prefixes)})?"
+        quantity = f"{pct_prefix}{num}(?:{range_part})?{tail}"
+        quantity_norange = f"{pct_prefix}{num}{tail}"
+
+        skips, befores, before_words, starts = [], [], [], set()
+        for rule in rf.rules:
+            if isinstance(rule, SkipRule):
+                if rule.skip:
+                    skips.append(f"(?:{rule.skip})")
+                if rule.words:
+                    skips.append(_alt(rule.words, fold_case=False) + _NO_LATIN_AFTER)
+                    starts.update(w[0] for w in rule.words)
+                if rule.before:
+                    befores.append(f"(?:{rule.before})")
+                before_words += rule.before_words
+        skip = "|".join(skips) or "(?!)"
+        # Where a number (or a skip) can start: one character class, so the search is fast;
+        # English number words are found as whole words.
+        starts.update(list(self.cn.digits) + self.cn.start_powers + list(self.masked.chars)
+                      + [p[0] for p in self.pct_prefixes])
+        starts = {c for c in starts if not c.isdigit()}
+        first = "".join(sorted({c for w in self.en.words for c in (w[0].lower(), w[0].upper())}))
+        self.candidates = re.compile(rf"[\d{''.join(re.escape(c) for c in sorted(starts))}]"
+                                     rf"|{_NO_LATIN_BEFORE}(?=[{first}]){en_words}")
+        self.scanner = re.compile(f"(?P<skip>{skip})|{ratio}|(?P<q>{quantity})")
+        self.skip_before = re.compile(f"(?:{'|'.join(befores)})\\Z") if befores else None
+        self.norange = re.compile(f"(?P<q>{quantity_norange})")
+        # Matched on the reversed text before a number: [space][currency][space][comparator].
+        self.before = re.compile(
+            rf"{_SP}(?:(?P<cur>{_rev_alt(self.cur_before)}){_SP})?(?P<cmp>{_rev_alt(self.cmp_before)})?")
+        self.before_width = max(len(w) for w in list(self.cmp_before) + list(self.cur_before)) * 2 + 2
+        self.skip_before_words = re.compile(f"{_SP}{_rev_alt(before_words)}") if before_words else None
+
+    # --- parsing pieces -----------------------------------------------------------------------
+
+    def arabic(self, s: str) -> float:
+        for g in self.group_marks:
+            s = s.replace(g, "")
+        for d in self.decimal_marks:
+            s = s.replace(d, ".")
+        return float(s)
+
+    def chinese(self, s: str) -> tuple[float, int] | None:
+        """Value and largest power of a Chinese numeral; None if it is not a well-formed one."""
+        digits, powers = self.cn.digits, self.cn.powers
+        total = section = 0
+        digit: int | None = None
+        last_small = 10**9
+        top = 0
+        prev_power = True
+        for i, ch in enumerate(s):
+            if ch in digits:
+                d = digits[ch]
+                if d == 0:
+                    if not prev_power or i == 0:
+                        return None
+                    continue
+                if digit is not None:
+                    return None
+                digit, prev_power = d, False
+                continue
+            p = powers[ch]
+            top = max(top, p)
+            prev_power = True
+            if p >= 10000:
+                if section + (digit or 0) == 0 and total == 0:
+                    return None
+                if p >= 100000000:
+                    total = (total + section + (digit or 0)) * p
+                else:
+                    total += (section + (digit or 0)) * p
+                section, digit, last_small = 0, None, 10**9
+            else:
+                if p >= last_small:
+                    return None
+                if digit is None and i > 0:
+                    return None
+                section += (digit if digit is not None else 1) * p
+                digit, last_small = None, p
+        return float(total + section + (digit or 0)), top
+
+    def english(self, s: str) -> float:
+        total = 0
+        for w in re.split(r"[ -]+", s.lower()):
+            if w in self.en.words:
+                total += self.en.words[w]
+            elif w in self.en.scales:
+                total = (total or 1) * self.en.scales[w]
+        return float(total)
+
+    # --- scanning -----------------------------------------------------------------------------
+
+    def find(self, text: str) -> list[Quantity]:
+        out: list[Quantity] = []
+        pos, floor = 0, 0
+        candidate, match, skip_before = self.candidates.search, self.scanner.match, self.skip_before
+        while True:
+            c = candidate(text, pos)
+            if c is None:
+                return out
+            start = c.start()
+            m = match(text, start)
+            if m is None:
+                pos = start + 1
+                continue
+            pos = max(m.end(), start + 1)
+            if m.group("skip") is not None:
+                continue
+            if skip_before and skip_before.search(text, max(0, start - _BEFORE_WINDOW), start):
+                continue
+            if self.skip_before_words and self.skip_before_words.match(text[max(0, start - 30):start][::-1]):
+                continue
+            q = self.make(m, text, floor)
+            if q is None and (m.group("sep") or m.group("dsep")):
+                # "5-3个", "2022-10": not a range; the first number alone may still be a quantity
+                m = self.norange.match(text, start)
+                q = self.make(m, text, floor) if m else None
+                pos = max(m.end(), start + 1) if m else pos
+            if q is not None:
+                out.append(q)
+                floor = q.span[1]
+
+    def prefix(self, text: str, start: int, floor: int) -> tuple[int, str | None, str | None]:
+        """Comparator and currency words ending right before a number."""
+        lo = max(floor, start - self.before_width)
+        b = self.before.match(text[lo:start][::-1])
+        cmp_word, cur_word = b.group("cmp"), b.group("cur")
+        if not (cmp_word or cur_word):
+            return start, None, None
+        cmp = self.cmp_before[_spaced(cmp_word[::-1])] if cmp_word else None
+        cur = self.cur_before[cur_word[::-1].lower()] if cur_word else None
+        return start - (b.end("cmp") if cmp_word else b.end("cur")), cmp, cur
+
+    def make(self, m: re.Match[str], text: str, floor: int) -> Quantity | None:
+        """The quantity of a scanner match, or None when the match is no quantity after all."""
+        start, end = m.start(), m.end()
+        if m.re is self.scanner and m.group("ratio"):
+            begin, cmp_before, _ = self.prefix(text, start, floor)
+            parts = [self.arabic(p) for p in self.ratio_split.split(m.group("ratio"))]
+            return Quantity(kind="ratio", ratio_parts=parts, comparator=cmp_before or "=",
+                            text=text[begin:end], span=(begin, end))
+        g = m.groupdict()
+        unit = g["unit"] or g["unit2"]
+        values = self.values(g, unit)
+        if values is None:
+            return None
+        value, value_max, mult, factor = values
+        masked = g["mask"] is not None
+
+        begin, cmp_before, cur = self.prefix(text, start, floor)
+        kind = "number"
+        if g["pct"]:
+            unit_text, kind = self.pct_prefixes[g["pct"]], "percent"
+        elif unit and not mult and unit.lower() in self.pct_units:
+            unit_text, kind = self.pct_units[unit.lower()], "percent"
+            factor = 1.0
+        else:
+            unit_text = _join(mult, unit)
+            if g["per"]:
+                unit_text = (unit_text or "") + g["per"]
+            cur = self.cur_after.get(unit.lower()) if unit and unit.lower() in self.cur_after else cur
+            kind = "money" if cur else "number"
+
+        raw = g["ar"] or ""
+        if raw.isdigit() and value_max is None and kind == "number" and value >= self.year.min:
+            if (not unit_text and len(raw) == 4 and value <= self.year.max) or unit_text in self.year.units:
+                return None  # a year: "in 2017", "到2025", "20222022年"
+        if _is_latin(text[end - 1]) and end < len(text) and self.not_before.match(text[end]):
+            return None  # runs on into a code: "5G", "9th"
+
+        number = None if masked else value * factor
+        post, infix = g["post"], g["infix"] or g["infix2"]
+        cmp_after = self.cmp_after[post.lower()] if post else self.infix.get(infix)
+        if cmp_before in self.wins_over_after:
+            comparator = cmp_before
+        else:
+            comparator = cmp_after or cmp_before or "="
+        return Quantity(
+            value=value, value_max=value_max, unit=unit_text, number=number, kind=kind,
+            amount=number if kind == "money" else None, currency=cur if kind == "money" else None,
+            comparator=comparator, masked=masked, text=text[begin:end], span=(begin, end),
+        )
+
+    def values(self, g: dict[str, str | None], unit: str | None):
+        """(value, value_max, multiplier word, factor), or None if the numerals are no quantity."""
+        mult = g["mult"]
+        factor = self.mult[mult.lower()] if mult else 1.0
+        has_unit = bool(unit or g["pct"])
+        ranged = bool(g.get("sep") or g.get("dsep"))
+        value = value_max = None
+        if g["ar"] is not None:
+            value = self.arabic(g["ar"])
+        elif g["cn"] is not None:
+            parsed = self.chinese(g["cn"])
+            if parsed is None or unit in self.cn_not_units:
+                return None
+            value, top = parsed
+            if not ranged and g["cn"] in self.cn.not_alone:
+                return None  # "一批", "一个中心": an article
+            if not (has_unit or mult or ranged) and top < self.cn.bare_min_power:
+                return None  # "十大", "三农": a numeral inside a word
+        elif g["en"] is not None:
+            if not (has_unit or mult):
+                return None  # "one of", "three-year"
+            value = self.english(g["en"])
+        elif not has_unit:
+            return None  # "创新型XX建设", "x万里学院": a masked name, not a number
+        else:
+            return None, None, mult, factor
+
+        if ranged:  # both ends in the same script; a damaged separator ("3?4") only in Arabic
+            if g["ar"] is not None:
+                value_max = self.arabic(g["ar2"] or g["ar3"]) if (g["ar2"] or g["ar3"]) else None
+            elif g["cn"] is not None and g["cn2"] is not None:
+                parsed = self.chinese(g["cn2"])
+                value_max = parsed[0] if parsed else None
+            if value_max is None:
+                return None
+
+        # 三十万元 -> 30 万元, 三十至五十万人 -> 30-50 万人: a trailing 万/亿 before a unit is the unit's
+        last = g["cn2"] if ranged and g["cn2"] else g["cn"]
+        if last and unit and not mult and len(last) > 1 and last[-1] in self.cn.split_powers:
+            mult = last[-1]
+            factor = float(self.cn.powers[mult])
+            if value_max is not None and g["cn2"]:
+                value_max /= factor
+            if g["cn"] and g["cn"].endswith(mult):
+                value /= factor
+        if value_max is not None and value_max <= value:
+            return None  # "5-3个", "2022-10": not a range
+        return value, value_max, mult, factor
+
+
+def _spaced(w: str) -> str:
+    return " ".join(w.lower().split())
+
+
+def _join(a: str | None, b: str | None) -> str | None:
+    """"million" + "yuan" -> "million yuan"; "万" + "人" -> "万人"."""
+    if not a or not b:
+        return a or b
+    sep = " " if _is_latin(a[-1]) and _is_latin(b[0]) else ""
+    return a + sep + b
+
+
+# --- API --------------------------------------------------------------------------------------
+
+_CHECK_EVERY = 2.0  # seconds between checks that the rules file has not changed
+_engines: dict[Any, tuple[float, QuantityRules]] = {}
+
+
+def _rules_for(rules_dir) -> QuantityRules:
+    """The rules, re-checked on disk at most every few seconds: this runs once per sentence."""
+    import os
+
+    key = (str(rules_dir) if rules_dir else None, os.environ.get("PLANCLI_RULES"))
+    now = time.monotonic()
+    hit = _engines.get(key)
+    if hit and now - hit[0] < _CHECK_EVERY:
+        return hit[1]
+    rf = rules(rules_dir)
+    _engines[key] = (now, rf)
+    return rf
+
+
+def find_quantities(text: str, rules_dir=None) -> list[Quantity]:
+    """Every quantity in ``text``, left to right, with ``text[q.span[0]:q.span[1]] == q.text``.
+
+    >>> [(q.value, q.unit, q.comparator) for q in find_quantities("增长15%以上,提高12个百分点")]
+    [(15.0, '%', '+'), (12.0, '个百分点', '+')]
+    """
+    return _rules_for(rules_dir).engine.find(text)
+
+
+def parse_quantity(s: str, rules_dir=None) -> Quantity | None:
+    """The first quantity in ``s``, or None.
+
+    >>> parse_quantity("up to 2 million yuan").amount
+    2000000.0
+    """
+    found = find_quantities(s, rules_dir)
+    return found[0] if found else None
