@@ -146,3 +146,117 @@ def write_tree(path: str, text: str, structure, out: IO[str]) -> None:
         parent = nodes.get(s.parent, root)
         nodes[s.id] = parent.add(label)
     console.print(root)
+
+
+# --------------------------------------------------------------------------------------------
+# CSV: one table per record kind, for spreadsheets and pandas
+
+#: Record lists of a Document, each written to ``<kind>.csv``.
+RECORD_KINDS = ("targets", "subsidies", "tasks", "units")
+
+
+def _csv_columns(model: type[BaseModel], prefix: str = "", skip: tuple[str, ...] = ()) -> list[tuple[str, tuple[str, ...], str]]:
+    """Flat columns of a model: (name, key path, part); nested models become ``baseline_value``,
+    pairs become ``span_start``/``span_end``. Derived from the models so new fields appear."""
+    from typing import get_args, get_origin
+
+    cols: list[tuple[str, tuple[str, ...], str]] = []
+    for name, info in model.model_fields.items():
+        if name in skip:
+            continue
+        ann = info.annotation
+        options = (ann, *get_args(ann))
+        sub = next((a for a in options if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if sub is not None and get_origin(ann) is not list:
+            cols += [(f"{prefix}{name}_{c}", (name, *path), part)
+                     for c, path, part in _csv_columns(sub)]
+        elif any(get_origin(a) is tuple for a in options):
+            cols += [(f"{prefix}{name}_start", (name,), "start"), (f"{prefix}{name}_end", (name,), "end")]
+        else:
+            cols.append((f"{prefix}{name}", (name,), "value"))
+    return cols
+
+
+def _csv_cell(value, part: str = "value") -> str:
+    """Text for one cell: lists of names joined with 、, numbers without a spurious .0."""
+    if part != "value":
+        value = value[0 if part == "start" else 1] if value else None
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        if all(isinstance(v, dict) and {"kind", "count"} <= v.keys() for v in value):
+            return "; ".join(f"{v['kind']}={v['count']}" for v in value)  # repairs
+        if all(isinstance(v, str) for v in value):
+            return "、".join(value)
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _csv_get(data: dict, path: tuple[str, ...]):
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _records_first(cols: list) -> list:
+    """id and the record's own fields first; provenance (section, text, span, rule) last."""
+    tail = ("section", "text", "span", "rule")
+    return [c for c in cols if c[1][0] not in tail] + [c for c in cols if c[1][0] in tail]
+
+
+class CsvTables:
+    """Rows of documents added one by one to documents.csv and one CSV per record kind.
+
+    ``doc`` (the input path) links every row to its document. Files are UTF-8 with a BOM so
+    Excel shows Chinese correctly; the csv module and pandas read them with ``utf-8-sig``.
+    """
+
+    def __init__(self, writers: dict):
+        from plancli.models import Metadata, Source, Subsidy, Target, Task, Unit
+
+        self._writers = writers
+        self._columns = {
+            "documents": [("source", c) for c in _csv_columns(Source, skip=("path",))]
+                         + [("metadata", c) for c in _csv_columns(Metadata)],
+            **{kind: _records_first(_csv_columns(model)) for kind, model in
+               (("targets", Target), ("subsidies", Subsidy), ("tasks", Task), ("units", Unit))},
+        }
+        extra = ["sections", *RECORD_KINDS, "error_kind", "error_message"]
+        writers["documents"].writerow(["doc"] + [c[0] for _, c in self._columns["documents"]] + extra)
+        for kind in RECORD_KINDS:
+            writers[kind].writerow(["doc"] + [c[0] for c in self._columns[kind]])
+
+    def add(self, doc: dict) -> None:
+        """Add one Document or FailedDocument (as a dict, e.g. parsed JSON)."""
+        path = (doc.get("source") or {}).get("path", "")
+        error = doc.get("error") or {}
+        row = [path] + [_csv_cell(_csv_get(doc.get(section) or {}, p), part)
+                        for section, (_, p, part) in self._columns["documents"]]
+        row += [str(len(doc.get("sections") or []))] if "error" not in doc else [""]
+        row += [str(len(doc.get(kind) or [])) if "error" not in doc else "" for kind in RECORD_KINDS]
+        row += [error.get("kind", ""), error.get("message", "")]
+        self._writers["documents"].writerow(row)
+        for kind in RECORD_KINDS:
+            for record in doc.get(kind) or []:
+                self._writers[kind].writerow([path] + [_csv_cell(_csv_get(record, p), part)
+                                                       for _, p, part in self._columns[kind]])
+
+
+@contextlib.contextmanager
+def csv_tables(folder: Path) -> Iterator[CsvTables]:
+    """documents.csv, targets.csv, subsidies.csv, tasks.csv and units.csv in ``folder``, each
+    written atomically: they appear complete when the block ends, or not at all."""
+    import csv
+
+    with contextlib.ExitStack() as stack:
+        writers = {name: csv.writer(stack.enter_context(atomic_writer(Path(folder) / f"{name}.csv", encoding="utf-8-sig", newline="")))
+                   for name in ("documents", *RECORD_KINDS)}
+        yield CsvTables(writers)

@@ -1,16 +1,303 @@
-"""Saved HTML pages, .docx and .pdf attachments to text (STUB: being written)."""
+"""Saved HTML pages, .docx and .pdf attachments to plain text shaped like our .txt samples.
+
+Portals publish the same notice as a web page, a Word attachment or a PDF. Each reader here
+returns the text as the extractors expect it: one block (paragraph, heading, table cell) per
+line, blocks separated by a blank line, table rows kept in order with one cell per line, so a
+responsibility table reads the same whichever container it came in. Container metadata (HTML
+``<meta>``, .docx core properties) goes to ``Decoded.hints`` as a fallback for the text rules.
+Each reader uses a maintained library (selectolax, python-docx, pdfminer.six: the ``formats``
+extra); when one is missing the input fails with ``missing_dependency`` and the install command.
+"""
 from __future__ import annotations
+
+import codecs
+import datetime as dt
+import io
+import re
 
 from plancli.read import Decoded, InputError, decode_bytes
 
+INSTALL_HINT = "pip install 'plancli[formats]'"
+
+
+def _missing(what: str, library: str) -> InputError:
+    return InputError("missing_dependency", f"reading {what} needs {library}: {INSTALL_HINT}")
+
+
+def _join_blocks(blocks: list[str]) -> str:
+    return "\n\n".join(b for b in (x.strip() for x in blocks) if b) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+
+#: Never text: code, embedded objects, form controls, the <head>.
+_SKIP_TAGS = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg",
+              "canvas", "select", "button", "input", "textarea", "head", "title", "-comment"}
+#: Page furniture rather than the article (dropped unless it holds most of the page's text).
+_FURNITURE_TAGS = {"nav", "aside", "header", "footer"}
+#: class/id words of navigation, menus, footers, breadcrumbs and share buttons, at the start of
+#: a word ("nav-top", "top_menu") or of a camelCase part ("topNav"), not inside one ("canvas").
+_FURNITURE_ATTR = re.compile(
+    r"(?:^|(?<=[^A-Za-z]))(?i:nav|menu|footer|bread-?crumb|crumb|share)"
+    r"|(?<=[a-z])(?:Nav|Menu|Footer|Bread[Cc]rumb|Crumb|Share)")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+#: Elements that start a new line; everything else is inline.
+_BLOCK_TAGS = {"address", "article", "blockquote", "body", "caption", "center", "dd", "details",
+               "div", "dl", "dt", "fieldset", "figcaption", "figure", "form", "h1", "h2", "h3",
+               "h4", "h5", "h6", "hr", "legend", "li", "main", "ol", "p", "pre", "section",
+               "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"}
+_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+#: Source-code whitespace; a run that wraps a line between two CJK characters joins them.
+_WS = re.compile(r"[ \t\r\n\f]+")
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+#: <meta> names (name=, property= or itemprop=, lower-cased) in order of preference.
+_META_HINTS = {
+    "published_date": ("pubdate", "publishdate", "publish_date", "publishtime",
+                       "article:published_time", "datepublished", "dcterms.issued",
+                       "dc.date.issued", "dc.date", "firstpublishedtime"),
+    "title": ("articletitle", "og:title", "dc.title", "twitter:title"),
+}
+
 
 def read_html(data: bytes) -> Decoded:
+    """Main text and <meta> hints of a saved web page."""
+    try:
+        from selectolax.lexbor import LexborHTMLParser
+    except ImportError:
+        raise _missing("HTML pages", "selectolax") from None
+    decoded = _decode_html(data)
+    tree = LexborHTMLParser(decoded.text)
+    root = tree.body or tree.root
+    text = _join_blocks(_html_blocks(root)) if root is not None else ""
+    return Decoded(text, decoded.encoding, format="html", repairs=decoded.repairs,
+                   hints=_meta_hints(tree))
+
+
+def _decode_html(data: bytes) -> Decoded:
+    """BOM, then valid UTF-8, then the declared charset, then detection.
+
+    Valid UTF-8 beats the <meta> declaration because scrapers often save pages as UTF-8 and
+    keep the original ``charset=gb2312`` tag; a wrong declaration would garble every character.
+    """
+    declared = _declared_charset(data)
+    boms = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    if declared and not data.startswith(boms):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                return Decoded(data.decode(declared), declared)
+            except UnicodeDecodeError:
+                pass
     return decode_bytes(data)
 
 
+def _declared_charset(data: bytes) -> str | None:
+    m = _META_CHARSET.search(data[:8192])
+    if not m:
+        return None
+    name = m.group(1).decode("ascii").lower()
+    if name in ("gb2312", "gbk", "x-gbk", "gb_2312-80", "cp936"):
+        return "gb18030"  # superset: pages labelled GB2312 routinely use GBK characters
+    try:
+        name = codecs.lookup(name).name.replace("_", "-")
+    except LookupError:
+        return None
+    # The declaration was readable as ASCII, so the bytes are not UTF-16/32 whatever it says.
+    return None if name.startswith(("utf-16", "utf-32")) else name
+
+
+def _is_furniture(node, tag: str) -> bool:
+    attrs = node.attributes
+    if "hidden" in attrs or _HIDDEN_STYLE.search(attrs.get("style") or ""):
+        return True
+    if tag in ("body", "html", "main", "article"):
+        return False
+    if tag in ("header", "footer") and _inside(node, "article"):
+        return False  # an article's own header holds its title and date
+    if tag in _FURNITURE_TAGS or _FURNITURE_ATTR.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
+        return True
+    return False
+
+
+def _inside(node, tag: str) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag == tag:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _html_blocks(root) -> list[str]:
+    """Text lines in document order; iterative so deeply nested pages cannot overflow the stack."""
+    total = len(root.text(deep=True) or "")
+    blocks: list[str] = []
+    line: list[str] = []
+
+    def flush() -> None:
+        if line:
+            blocks.append(_tidy("".join(line)))
+            line.clear()
+
+    stack: list[tuple[object, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            flush()
+            continue
+        tag = node.tag
+        if tag == "-text":
+            line.append(node.text_content or "")
+            continue
+        if tag in _SKIP_TAGS or tag.startswith("-"):
+            continue
+        if tag == "br":
+            flush()
+            continue
+        # Furniture is dropped unless it holds most of the page (a site wrapping everything in
+        # <div class="menu-page"> must not lose the article).
+        if _is_furniture(node, tag) and len(node.text(deep=True) or "") < total * 0.5:
+            continue
+        if tag in _BLOCK_TAGS:
+            flush()
+            stack.append((node, True))
+        stack.extend((child, False) for child in reversed(list(node.iter(include_text=True))))
+    flush()
+    return blocks
+
+
+def _tidy(s: str) -> str:
+    """Collapse source whitespace; a wrapped line between CJK characters joins without a space."""
+    def repl(m: re.Match) -> str:
+        if "\n" in m.group() and 0 < m.start() and m.end() < len(s) \
+                and _CJK.match(s[m.start() - 1]) and _CJK.match(s[m.end()]):
+            return ""
+        return " "
+
+    return _WS.sub(repl, s).strip()
+
+
+def _meta_hints(tree) -> dict[str, str]:
+    metas: dict[str, str] = {}
+    for meta in tree.css("meta"):
+        attrs = meta.attributes
+        key = (attrs.get("name") or attrs.get("property") or attrs.get("itemprop") or "").strip().lower()
+        content = (attrs.get("content") or "").strip()
+        if key and content:
+            metas.setdefault(key, content)
+    hints: dict[str, str] = {}
+    for key in _META_HINTS["published_date"]:
+        date = iso_date(metas.get(key, ""))
+        if date:
+            hints["published_date"] = date
+            break
+    for key in _META_HINTS["title"]:
+        if metas.get(key):
+            hints["title"] = _tidy(metas[key])
+            break
+    return hints
+
+
+def iso_date(value: str) -> str | None:
+    """'2022-10-24 10:03', '2022-10-24T10:03:00+08:00', '2022年10月24日' → '2022-10-24'."""
+    m = _DATE.search(value)
+    if not m:
+        return None
+    try:
+        return dt.date(*map(int, m.groups())).isoformat()
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# .docx
+
 def read_docx(data: bytes) -> Decoded:
-    raise InputError("unsupported_format", ".docx support is not installed")
+    """Body paragraphs and tables in order (headers, footers and comments left out)."""
+    try:
+        import docx
+        from docx.table import Table
+    except ImportError:
+        raise _missing(".docx", "python-docx") from None
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # the library raises many types for a damaged package
+        raise InputError("corrupt", f"not a readable .docx ({type(exc).__name__}: {exc})") from None
+    blocks: list[str] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            blocks.extend(_table_lines(item, Table))
+        else:
+            blocks.append(item.text)
+    hints = {}
+    title = (document.core_properties.title or "").strip()
+    if title:
+        hints["title"] = title
+    return Decoded(_join_blocks(blocks), "utf-8", format="docx", hints=hints)
+
+
+def _table_lines(table, table_type) -> list[str]:
+    """Rows in order, one cell per line; a merged cell is written once, like HTML rowspan."""
+    lines: list[str] = []
+    seen: dict[int, object] = {}  # id → cell element, kept alive so ids stay unique
+    for row in table.rows:
+        for cell in row.cells:
+            tc = cell._tc  # python-docx repeats merged cells; its element identifies them
+            if id(tc) in seen:
+                continue
+            seen[id(tc)] = tc
+            parts: list[str] = []
+            for item in cell.iter_inner_content():
+                if isinstance(item, table_type):
+                    lines.append("".join(parts))
+                    parts = []
+                    lines.extend(_table_lines(item, table_type))
+                else:
+                    parts.append(item.text)
+            lines.append(_join_cell(parts))
+    return lines
+
+
+def _join_cell(parts: list[str]) -> str:
+    """A cell's paragraphs on one line: no space between CJK text, a space otherwise."""
+    out = ""
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        if out and not (_CJK.match(out[-1]) or _CJK.match(part[0])):
+            out += " "
+        out += part
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# .pdf
+
+_CID = re.compile(r"\(cid:\d+\)")
 
 
 def read_pdf(data: bytes) -> Decoded:
-    raise InputError("unsupported_format", ".pdf support is not installed")
+    """The PDF's text layer; scanned PDFs (no text, or only unmapped glyph codes) are refused."""
+    if b"%PDF" not in data[:1024]:
+        raise InputError("corrupt", "named .pdf but is not a PDF file")
+    try:
+        import logging
+
+        from pdfminer.high_level import extract_text
+        from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    except ImportError:
+        raise _missing(".pdf", "pdfminer.six") from None
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font warnings are noise per page
+    try:
+        text = extract_text(io.BytesIO(data))
+    except (PDFPasswordIncorrect, PDFEncryptionError):
+        raise InputError("encrypted", "PDF is password-protected") from None
+    except Exception as exc:  # pdfminer raises many types for a damaged file
+        raise InputError("corrupt", f"not a readable PDF ({type(exc).__name__}: {exc})") from None
+    visible = re.sub(r"\s+", "", text)
+    if not visible or len("".join(_CID.findall(visible))) > len(visible) / 2:
+        raise InputError("no_text_layer", "PDF has no text layer (scanned?); run OCR first")
+    return Decoded(text.replace("\x0c", "\n"), "unicode", format="pdf")

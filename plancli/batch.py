@@ -1,0 +1,456 @@
+"""``plancli batch``: every document under some folders to one JSON file each, in parallel.
+
+Why it looks like this:
+
+* The unit of work is one file, done by ``process_file`` in a worker (a local process pool or a
+  dask.distributed cluster) that returns the serialised record; only the main process writes
+  to OUTDIR, so workers need no access to it and hold one document at a time.
+* Per-file outputs are written as results arrive, atomically (temp file + rename): a killed run
+  leaves whole files or none, and re-running skips inputs whose output records the input's
+  current sha256. The streams (``errors.jsonl``, ``--jsonl``, ``--csv``) follow input order
+  whatever the completion order, through a reorder buffer no larger than the work in flight.
+* A file that fails becomes an error entry and the batch goes on.
+* Progress is reported through a ``Reporter`` so this module prints nothing itself.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import fnmatch
+import hashlib
+import json
+import os
+import stat
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Iterator
+
+from plancli import emit
+from plancli.models import ErrorInfo, FailedDocument, Source
+from plancli.read import DEFAULT_MAX_BYTES, InputError, RawInput, read_input
+
+#: What a folder walk picks up without ``--glob`` (plus files without a suffix).
+SUPPORTED_SUFFIXES = (".txt", ".text", ".htm", ".html", ".xhtml", ".docx", ".pdf")
+RECORD_KINDS = emit.RECORD_KINDS
+ERRORS_FILE = "errors.jsonl"
+
+
+class BatchError(Exception):
+    """A problem with the batch as a whole (bad folder, missing dask): nothing was processed."""
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # respects CPU pinning and container limits
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+@dataclass
+class BatchOptions:
+    inputs: list[str]
+    out: Path
+    globs: list[str] = field(default_factory=list)
+    jsonl: str | None = None  # a path, or "-" for standard output
+    csv_dir: Path | None = None
+    jobs: int = 0  # 0: one per core
+    force: bool = False
+    engine: str = "local"  # "local" or "dask"
+    scheduler: str | None = None  # dask scheduler address; none: a LocalCluster here
+    rules_dir: Path | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+@dataclass
+class Item:
+    """One input found on disk."""
+
+    path: str  # as written in the output (the user's folder argument joined with the file)
+    abspath: str  # what the worker reads
+    rel: PurePath  # where its output goes under OUTDIR (plus ".json")
+    size: int
+
+
+@dataclass
+class Outcome:
+    """What one input produced; returned by workers, so it is small and picklable."""
+
+    status: str  # "done", "skipped" or "failed"
+    json: str  # the Document or FailedDocument, one line
+    counts: dict[str, int] = field(default_factory=dict)
+    nbytes: int = 0
+    error: str | None = None  # "kind: message" for failures
+    trace: str | None = None  # traceback of an unexpected failure (shown with --debug)
+
+    @property
+    def records(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class Summary:
+    files: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    records: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RECORD_KINDS, 0))
+    bytes_read: int = 0  # input bytes processed this run (skipped files excluded)
+    seconds: float = 0.0
+
+    def add(self, outcome: Outcome) -> None:
+        setattr(self, outcome.status, getattr(self, outcome.status) + 1)
+        for kind, n in outcome.counts.items():
+            self.records[kind] = self.records.get(kind, 0) + n
+        if outcome.status != "skipped":
+            self.bytes_read += outcome.nbytes
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes_read / 1e6 / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict:
+        return {"files": self.files, "documents": self.done + self.skipped, "processed": self.done,
+                "skipped": self.skipped, "failed": self.failed, "records": self.records,
+                "bytes_read": self.bytes_read, "seconds": round(self.seconds, 3),
+                "mb_per_s": round(self.mb_per_s, 3)}
+
+
+class Reporter:
+    """Progress hooks (no-ops here); ``plancli.progress`` has the terminal implementations."""
+
+    def start(self, files: int, nbytes: int) -> None: ...
+
+    def update(self, item: Item, outcome: Outcome) -> None: ...
+
+    def finish(self, summary: Summary) -> None: ...
+
+    def close(self) -> None:
+        """Called however the run ends (also on Ctrl-C), after ``finish`` when it succeeded."""
+
+
+# --------------------------------------------------------------------------------------------
+# Finding inputs and where their outputs go
+
+def discover(inputs: list[str], globs: list[str] = (), exclude: list[str | os.PathLike] = ()) -> list[Item]:
+    """Files under the input folders (sorted, hidden ones left out) plus files named directly.
+
+    Outputs mirror the tree below the folders' common parent: for one folder, its own layout.
+    Symlinked folders are not followed (no loops, no escaping the tree); ``exclude`` keeps
+    OUTDIR and the other outputs out of the walk when they sit inside an input folder.
+    """
+    for name in inputs:
+        if not os.path.exists(name):
+            raise BatchError(f"{name}: no such file or directory")
+    base = os.path.commonpath([os.path.abspath(p) if os.path.isdir(p) else os.path.dirname(os.path.abspath(p))
+                               for p in inputs])
+    skip = {os.path.realpath(p) for p in exclude}
+    items: list[Item] = []
+    seen: set[PurePath] = set()
+
+    def add(path: str, root_rel: str | None) -> None:
+        if root_rel is not None and not _wanted(root_rel, globs):
+            return
+        try:
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):
+                return  # FIFOs, sockets, devices: reading them could block forever
+            size = st.st_size
+        except OSError:
+            size = 0  # a broken link: the worker reports it as an error entry
+        abspath = os.path.abspath(path)
+        if os.path.realpath(abspath) in skip:
+            return
+        rel = PurePath(os.path.relpath(abspath, base))
+        if rel not in seen:
+            seen.add(rel)
+            items.append(Item(path, abspath, rel, size))
+
+    for name in inputs:
+        if not os.path.isdir(name):
+            add(name, None)  # named explicitly: taken whatever its suffix
+            continue
+        for dirpath, dirnames, filenames in os.walk(name):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                                 and os.path.realpath(os.path.join(dirpath, d)) not in skip)
+            for fname in sorted(filenames):
+                if not fname.startswith("."):
+                    path = os.path.normpath(os.path.join(dirpath, fname))
+                    add(path, PurePath(os.path.relpath(path, name)).as_posix())
+    return items
+
+
+def _wanted(rel: str, globs: list[str]) -> bool:
+    """Default: supported suffixes and no suffix; else any --glob (on the name, or on the path
+    below the folder when the pattern has a "/"; a leading "**/" also matches the top level)."""
+    name = rel.rsplit("/", 1)[-1]
+    if not globs:
+        suffix = PurePath(name).suffix.lower()
+        return suffix in SUPPORTED_SUFFIXES or suffix == ""
+    for g in globs:
+        if "/" not in g:
+            if fnmatch.fnmatch(name, g):
+                return True
+        elif fnmatch.fnmatch(rel, g) or (g.startswith("**/") and fnmatch.fnmatch(rel, g[3:])):
+            return True
+    return False
+
+
+def output_path(out_dir: Path, rel: PurePath) -> Path:
+    """OUTDIR/rel.json, refusing anything that would land outside OUTDIR (``..``, symlinks)."""
+    parts = rel.parts
+    if not parts or rel.is_absolute() or any(p in ("", ".", "..") for p in parts):
+        raise InputError("unsafe_output_path", f"output path {rel} would leave the output folder")
+    target = out_dir.joinpath(*parts[:-1], parts[-1] + ".json")
+    root = os.path.realpath(out_dir)
+    parent = os.path.realpath(target.parent)
+    if os.path.commonpath([root, parent]) != root or os.path.islink(target):
+        raise InputError("unsafe_output_path", f"output path {target} leads outside the output folder "
+                                               "(symbolic link?)")
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# The work done per file
+
+def process_file(path: str, display: str, rules_dir: str | None, max_bytes: int) -> Outcome:
+    """Extract one file (run in a worker); any failure becomes a FailedDocument."""
+    from plancli.pipeline import extract_prepared, prepare_raw
+
+    raw = None
+    try:
+        raw = RawInput(display, read_input(path, max_bytes=max_bytes).data)
+        doc = extract_prepared(prepare_raw(raw, rules_dir), rules_dir)
+    except Exception as exc:  # every failure of one file is that file's error entry
+        return _failure(display, exc, raw)
+    return Outcome("done", emit.to_json(doc), {k: len(getattr(doc, k)) for k in RECORD_KINDS}, len(raw.data))
+
+
+def _failure(display: str, exc: BaseException, raw: RawInput | None = None) -> Outcome:
+    kind = getattr(exc, "kind", None) or "internal_error"
+    message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+    source = Source(path=display, sha256=raw.sha256 if raw else None, bytes=len(raw.data) if raw else None)
+    doc = FailedDocument(source=source, error=ErrorInfo(kind=kind, message=message))
+    trace = None if isinstance(exc, InputError) else "".join(traceback.format_exception(exc))
+    return Outcome("failed", emit.to_json(doc), nbytes=len(raw.data) if raw else 0,
+                   error=f"{kind}: {message}", trace=trace)
+
+
+def _previous(item: Item, target: Path) -> Outcome | None:
+    """The earlier output of ``item`` if it records the input's current sha256 (resume)."""
+    try:
+        text = target.read_text(encoding="utf-8").strip()
+        doc = json.loads(text)
+        recorded = doc["source"]["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not recorded or "error" in doc or _sha256(item.abspath) != recorded:
+        return None
+    counts = {k: len(doc.get(k) or []) for k in RECORD_KINDS}
+    return Outcome("skipped", text, counts, item.size)
+
+
+def _sha256(path: str) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Executors: in-process, a local process pool, or dask.distributed
+
+class _InlineExecutor(cf.Executor):
+    """``--jobs 1``: run each file right here (no pool start-up, simplest to debug)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future: cf.Future = cf.Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the main process, which finishes the files in flight cleanly."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _ProcessPool(cf.Executor):
+    """A process pool that replaces itself when a worker dies (OOM kill, crash in a C library):
+    only the files in flight then fail, and a re-run retries them."""
+
+    def __init__(self, jobs: int):
+        import multiprocessing as mp
+
+        # forkserver/spawn rather than fork: the main process runs a progress-bar thread.
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        self._ctx = mp.get_context(method)
+        if method == "forkserver":
+            self._ctx.set_forkserver_preload(["plancli.pipeline", "plancli.batch"])
+        self._jobs = jobs
+        self._pool = self._new()
+
+    def _new(self) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(self._jobs, mp_context=self._ctx, initializer=_ignore_sigint)
+
+    def submit(self, fn, /, *args, **kwargs):
+        try:
+            return self._pool.submit(fn, *args, **kwargs)
+        except cf.BrokenExecutor:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new()
+            return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+@contextlib.contextmanager
+def _executor(opts: BatchOptions, jobs: int) -> Iterator[tuple[cf.Executor, int]]:
+    """The executor and how many files to keep in flight (which bounds the reorder buffer)."""
+    if opts.engine == "dask":
+        with _dask_executor(opts.scheduler, jobs) as pair:
+            yield pair
+    elif jobs == 1:
+        yield _InlineExecutor(), 1
+    else:
+        pool = _ProcessPool(jobs)
+        try:
+            yield pool, jobs * 4
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _dask_executor(scheduler: str | None, jobs: int) -> Iterator[tuple[cf.Executor, int]]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise BatchError("--engine dask needs dask.distributed: pip install 'plancli[dask]'") from None
+    with contextlib.ExitStack() as stack:
+        try:
+            if scheduler:
+                client = stack.enter_context(Client(scheduler, timeout="20s"))
+            else:
+                cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1))
+                client = stack.enter_context(Client(cluster))
+        except OSError as exc:  # includes timeouts
+            raise BatchError(f"cannot reach the dask scheduler {scheduler}: {exc}") from None
+        slots = sum(client.nthreads().values()) or jobs
+        yield client.get_executor(pure=False), max(slots * 2, 4)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+class _Streams:
+    """errors.jsonl, --jsonl and --csv: fed in input order, committed only when the run ends."""
+
+    def __init__(self, opts: BatchOptions, stack: contextlib.ExitStack):
+        self.errors = stack.enter_context(emit.atomic_writer(opts.out / ERRORS_FILE))
+        self.jsonl = None
+        if opts.jsonl:
+            self.jsonl = stack.enter_context(emit.open_output(None if opts.jsonl == "-" else Path(opts.jsonl)))
+        self.csv = stack.enter_context(emit.csv_tables(opts.csv_dir)) if opts.csv_dir else None
+
+    def write(self, outcome: Outcome) -> None:
+        line = outcome.json + "\n"
+        if outcome.status == "failed":
+            self.errors.write(line)
+        if self.jsonl is not None:
+            self.jsonl.write(line)
+        if self.csv is not None:
+            self.csv.add(json.loads(outcome.json))
+
+
+def _write_output(target: Path, outcome: Outcome) -> Outcome:
+    """Write one result; an output that cannot be written (name too long …) fails that file."""
+    try:
+        with emit.atomic_writer(target) as fh:
+            fh.write(outcome.json + "\n")
+    except OSError as exc:
+        doc = json.loads(outcome.json)
+        return _failure(doc["source"]["path"], InputError("output_error", f"cannot write {target}: "
+                                                          f"{exc.strerror or exc}"))
+    return outcome
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+
+def run(opts: BatchOptions, reporter: Reporter | None = None) -> Summary:
+    """Process every input of ``opts``; returns the counts (failures included, never raised)."""
+    reporter = reporter or Reporter()
+    try:
+        summary = _run(opts, reporter)
+        reporter.finish(summary)
+    finally:
+        reporter.close()
+    return summary
+
+
+def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
+    started = time.monotonic()
+    jobs = opts.jobs or default_jobs()
+    exclude = [opts.out] + ([opts.csv_dir] if opts.csv_dir else []) + \
+              ([opts.jsonl] if opts.jsonl and opts.jsonl != "-" else [])
+    items = discover(opts.inputs, opts.globs, exclude)
+    opts.out.mkdir(parents=True, exist_ok=True)
+    rules_dir = os.path.abspath(opts.rules_dir) if opts.rules_dir else None
+    summary = Summary(files=len(items))
+    reporter.start(len(items), sum(i.size for i in items))
+
+    with contextlib.ExitStack() as stack:
+        streams = _Streams(opts, stack)
+        executor, window = stack.enter_context(_executor(opts, jobs))
+        pending: dict[cf.Future, int] = {}
+        ready: dict[int, Outcome] = {}
+        targets: dict[int, Path] = {}
+        next_submit = next_write = 0
+
+        def finished(index: int, outcome: Outcome) -> None:
+            ready[index] = outcome
+            summary.add(outcome)
+            reporter.update(items[index], outcome)
+
+        while next_write < len(items):
+            while next_submit < len(items) and next_submit - next_write < window:
+                item = items[next_submit]
+                try:
+                    target = output_path(opts.out, item.rel)
+                except InputError as exc:
+                    finished(next_submit, _failure(item.path, exc))
+                else:
+                    previous = None if opts.force else _previous(item, target)
+                    if previous is not None:
+                        finished(next_submit, previous)
+                    else:
+                        targets[next_submit] = target
+                        future = executor.submit(process_file, item.abspath, item.path, rules_dir, opts.max_bytes)
+                        pending[future] = next_submit
+                next_submit += 1
+            while next_write in ready:
+                streams.write(ready.pop(next_write))
+                next_write += 1
+            if pending:
+                done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    index = pending.pop(future)
+                    try:
+                        outcome = future.result()
+                    except Exception as exc:  # the worker itself died; the file may be fine
+                        outcome = _failure(items[index].path, InputError(
+                            "worker_crashed", f"the worker process died ({type(exc).__name__}); "
+                                              "out of memory? re-run to retry"))
+                    target = targets.pop(index)
+                    if outcome.status == "done":
+                        outcome = _write_output(target, outcome)
+                    finished(index, outcome)
+    summary.seconds = time.monotonic() - started
+    return summary
