@@ -325,6 +325,12 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
+    except Exception as exc:  # a bug of ours: one line, the traceback only with --debug
+        if "--debug" in sys.argv:
+            raise
+        print(f"plancli: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+              file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ its number continues a sequence (tolerating one skipped or masked number).
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass
@@ -44,6 +45,12 @@ class HeadingRules(rules_mod.RuleFile):
     rules: list[HeadingRule]
     #: Sentence-final punctuation after which a mid-line marker may start.
     midline_after: str = "。;!?:"
+
+    @functools.cached_property
+    def any_marker(self) -> re.Pattern[str]:
+        """All marker patterns in one regex: a single C-level test before trying rules one by one."""
+        unnamed = [re.sub(r"\(\?P<\w+>", "(?:", r.pattern) for r in self.rules]
+        return re.compile("|".join(f"(?:{p})" for p in unnamed))
 
 
 def rules(rules_dir=None) -> HeadingRules:
@@ -89,20 +96,28 @@ class _Marker:
 class Structure:
     sections: list[Section]
 
+    def __post_init__(self) -> None:
+        self._by_id = {s.id: s for s in self.sections}
+        self._starts = [s.span[0] for s in self.sections]
+
     def section_at(self, pos: int) -> Section | None:
-        """The deepest section whose span contains ``pos``."""
-        best = None
-        for s in self.sections:
-            if s.span[0] <= pos < s.span[1] and (best is None or s.level >= best.level):
-                best = s
-        return best
+        """The deepest section whose span contains ``pos``.
+
+        Sections nest and are ordered by start, so the last one starting at or before ``pos``
+        is the deepest candidate; if it has already ended, one of its ancestors holds ``pos``.
+        """
+        i = bisect.bisect_right(self._starts, pos) - 1
+        section = self.sections[i] if i >= 0 else None
+        while section is not None and not (section.span[0] <= pos < section.span[1]):
+            section = self._by_id.get(section.parent) if section.parent else None
+        return section
 
     def ancestors(self, section: Section | None) -> list[Section]:
-        by_id = {s.id: s for s in self.sections}
+        """The section and its ancestors, innermost first."""
         out = []
         while section is not None:
             out.append(section)
-            section = by_id.get(section.parent) if section.parent else None
+            section = self._by_id.get(section.parent) if section.parent else None
         return out
 
     @property
@@ -120,6 +135,8 @@ def _candidates(text: str, hr: HeadingRules) -> Iterator[tuple[int, bool]]:
 
 
 def _match_at(text: str, pos: int, line_start: bool, hr: HeadingRules) -> _Marker | None:
+    if not hr.any_marker.match(text, pos):
+        return None
     for rule in hr.rules:
         if not line_start and not rule.midline:
             continue
@@ -213,11 +230,12 @@ def _build_tree(text: str, markers: list[_Marker]) -> list[Section]:
                                 span=(mk.start, len(text)), kind="part" if mk.rule.part else "heading"))
         stack.append([fam, len(sections) - 1, mk.num])
     # A section ends where the next section of the same or a higher level starts.
+    open_sections: list[int] = []
     for i, s in enumerate(sections):
-        for later in sections[i + 1:]:
-            if later.level <= s.level:
-                sections[i] = s.model_copy(update={"span": (s.span[0], later.span[0])})
-                break
+        while open_sections and sections[open_sections[-1]].level >= s.level:
+            j = open_sections.pop()
+            sections[j] = sections[j].model_copy(update={"span": (sections[j].span[0], s.span[0])})
+        open_sections.append(i)
     return sections
 
 
