@@ -109,20 +109,37 @@ def read_input(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES)
     return RawInput(name, data)
 
 
+def _plausible_share(text: str) -> float:
+    """Share of characters that occur in real Chinese/English text (decoding sanity check)."""
+    if not text:
+        return 0.0
+    ok = sum(1 for c in text if c in "\n\r\t" or " " <= c <= "~" or "\u00a0" <= c <= "\u024f"
+             or "\u2000" <= c <= "\u206f" or "\u3000" <= c <= "\u303f" or "\u4e00" <= c <= "\u9fff"
+             or "\uff00" <= c <= "\uffef" or "\u2460" <= c <= "\u24ff")
+    # UTF-16 read in the wrong byte order turns ASCII into U+xx00 "characters".
+    swapped = sum(1 for c in text if ord(c) > 0xFF and ord(c) & 0xFF == 0)
+    return (ok - swapped) / len(text)
+
+
 def _looks_utf16_without_bom(data: bytes) -> str | None:
-    """UTF-16 text without a BOM has NUL bytes on one side of mostly-ASCII characters."""
-    if len(data) < 4 or len(data) % 2:
+    """UTF-16 without a BOM: NUL bytes, and one byte order decodes to plausible text.
+
+    Mostly-Chinese text has few NUL bytes (only its ASCII characters have them), so the test is
+    what the decoded text looks like, not how many NULs there are: read in the wrong order,
+    ASCII becomes U+xx00 and CJK becomes characters from unrelated scripts.
+    """
+    if len(data) < 2 or len(data) % 2:
         return None
-    even, odd = data[0::2], data[1::2]
-    n = len(data) // 2
-    for enc, zeros in (("utf-16-le", odd.count(0)), ("utf-16-be", even.count(0))):
-        if zeros > n * 0.2:
-            try:
-                data.decode(enc)
-            except UnicodeDecodeError:
-                continue
-            return enc
-    return None
+    best, best_share = None, 0.0
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        share = _plausible_share(text[:20000])
+        if share > best_share:
+            best, best_share = enc, share
+    return best if best_share >= 0.9 else None
 
 
 def decode_bytes(data: bytes) -> Decoded:
@@ -145,20 +162,61 @@ def decode_bytes(data: bytes) -> Decoded:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
-    enc = _detect(data)
+    enc = "utf-8" if _mostly_utf8(data) else _detect(data)
     text, bad = _decode_counting(data, enc)
     return Decoded(text, enc, repairs=bad)
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Valid UTF-8 with a few broken sequences (a truncated or spliced download).
+
+    Text in a legacy two-byte encoding read as UTF-8 breaks at nearly every non-ASCII byte; a
+    UTF-8 page with a stray invalid byte breaks at one place in hundreds of characters.
+    """
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    non_ascii = sum(1 for c in text if ord(c) > 0x7F)
+    return non_ascii - bad >= 20 * bad
+
+
+def _common_share(text: str) -> float:
+    """Share of non-ASCII characters that are common Chinese characters (GB2312 level 1,
+    after conversion to Simplified). A correct GB or Big5 decoding scores close to 1; the wrong
+    one of the two yields rare characters, kana and symbols."""
+    from plancli.normalize.script import _converter
+
+    chars = [c for c in text[:50000] if ord(c) > 0x7F and not c.isspace()
+             and not ("\u2000" <= c <= "\u206f" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef")]
+    if not chars:
+        return 0.0
+    simplified = _converter().convert("".join(chars))
+    common = 0
+    for c in simplified:
+        try:
+            b = c.encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        common += len(b) == 2 and 0xB0 <= b[0] <= 0xD7
+    return common / len(chars)
 
 
 def _detect(data: bytes) -> str:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data, cp_isolation=CANDIDATE_ENCODINGS + ["utf_8"]).best()
-    if best is None:
+    matches = list(from_bytes(data, cp_isolation=CANDIDATE_ENCODINGS + ["utf_8"]))
+    if not matches:
         # Mostly-valid UTF-8 with a few broken sequences is far more common than anything else.
         return "utf-8"
-    enc = best.encoding.replace("_", "-")
-    return {"cp950": "big5", "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be"}.get(enc, enc)
+    names = [m.encoding.replace("_", "-") for m in matches]
+    cjk = [n for n in names if n in ("gb18030", "big5", "cp950")]
+    if len(cjk) > 1:
+        # GB and Big5 byte ranges overlap, and on short or mostly-ASCII text the detector cannot
+        # tell them apart: the decoding that yields common characters is the right one.
+        scored = [(_common_share(data.decode(n, errors="replace")), -i, n) for i, n in enumerate(names) if n in cjk]
+        enc = max(scored)[2]
+    else:
+        enc = names[0]
+    return {"cp950": "big5"}.get(enc, enc)
 
 
 def _decode_counting(data: bytes, encoding: str) -> tuple[str, list[Repair]]:

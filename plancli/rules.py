@@ -153,6 +153,19 @@ def _rule_id_at(data: Any, loc: tuple[Any, ...]) -> str | None:
     return None
 
 
+def _rule_id_before(text: str, line: int | None) -> str | None:
+    """The id of the rule a broken line belongs to: the last ``id:`` at or above it."""
+    if not line:
+        return None
+    for raw in reversed(text.split("\n")[:line]):
+        m = re.match(r"\s*(?:-\s*)?id\s*:\s*['\"]?([^'\"\s#]+)", raw)
+        if m:
+            return m.group(1)
+        if re.match(r"\S", raw):  # a top-level key: not inside a rule
+            return None
+    return None
+
+
 def parse_file(path: Path, model: type[M]) -> M:
     """Read and validate one rules file, or raise :class:`RulesError`."""
     try:
@@ -164,8 +177,9 @@ def parse_file(path: Path, model: type[M]) -> M:
         data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise RulesError(path, f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                         line=mark.line + 1 if mark else None) from None
+        line = mark.line + 1 if mark else None
+        raise RulesError(path, f"not valid YAML: {getattr(exc, 'problem', exc)}", line=line,
+                         rule_id=_rule_id_before(text, line)) from None
     if not isinstance(data, dict):
         raise RulesError(path, "expected a mapping with 'description' and 'rules'", line=1)
     try:

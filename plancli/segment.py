@@ -62,7 +62,7 @@ def numeral_value(token: str) -> int | None:
     token = token.strip().lower()
     if not token:
         return None
-    if token.isdigit():
+    if token.isdecimal():  # not isdigit(): "①".isdigit() is True, but int("①") fails
         return int(token)
     if token in EN_ORDINALS:
         return EN_ORDINALS[token]
@@ -90,6 +90,8 @@ class _Marker:
     rule: HeadingRule
     num: int | None
     line_start: bool
+    #: Found glued to a short heading title ("三、工作任务(一)…"), not after punctuation.
+    glued: bool = False
 
 
 @dataclass
@@ -148,15 +150,26 @@ def _match_at(text: str, pos: int, line_start: bool, hr: HeadingRules) -> _Marke
 
 
 def _title(text: str, start: int, limit: int, stop: int) -> tuple[str, int]:
-    """The heading title: up to the first sentence end, line end or the next heading."""
+    """The heading title: up to the first sentence end, line end or the next heading.
+
+    ``limit`` counts Chinese characters; English words take about twice as many characters, so
+    a mostly-Latin title may be twice as long, and is never cut inside a word.
+    """
+    while start < stop and text[start] in " \t":
+        start += 1
     end = start
     while end < stop and text[end] not in "。;!?\n":
         end += 1
     title = text[start:end]
+    latin = sum(c.isascii() for c in title) > len(title) / 2
+    if latin:
+        limit *= 2
     if len(title) > limit:
-        cut = max(title.rfind(",", 0, limit), title.rfind(",", 0, limit))
+        cut = title.rfind(",", 0, limit)
+        if cut <= 8 and latin:
+            cut = title.rfind(" ", 0, limit + 1)
         title = title[: cut if cut > 8 else limit]
-    title = title.strip().rstrip(".:: ")
+    title = title.rstrip().rstrip(".:: ")
     return title, start + len(title)
 
 
@@ -171,7 +184,8 @@ def find_structure(text: str, rules_dir=None) -> Structure:
         mk = _match_at(text, pos, line_start, hr)
         if mk:
             markers.append(mk)
-    # Run-on headings: "三、工作任务(一)加强…" — a first child glued to a short heading title;
+    # Run-on headings: "三、工作任务(一)加强…" — a first child glued to a short heading title,
+    # or the next number of a family that runs on across chapters ("三、保障措施(十四)…");
     # "…工作计划一、2022年工作总结…" — a document title glued to its first heading.
     extra: list[_Marker] = []
     starts = {m.start for m in markers}
@@ -185,21 +199,32 @@ def find_structure(text: str, rules_dir=None) -> Structure:
             if glued and glued.num == 1 and not glued.rule.part:
                 extra.append(glued)
                 break
+    last_num: dict[str, int] = {}
     for mk in markers:
         window_end = min(len(text), mk.end + 16)
         for i in range(mk.end + 2, window_end):
             if text[i] in "。;!?\n,,":
                 break
             child = _match_at(text, i, False, hr)
-            if child and child.num in (1, 2) and child.rule.family != mk.rule.family:
+            if child and child.rule.family != mk.rule.family and child.num is not None and (
+                    child.num in (1, 2) or child.num == last_num.get(child.rule.family, -1) + 1):
+                child.glued = True
                 extra.append(child)
                 break
-    markers = sorted(markers + extra, key=lambda m: m.start)
+        if mk.num is not None:
+            last_num[mk.rule.family] = mk.num
+    unique: dict[int, _Marker] = {}
+    for mk in markers + extra:  # the run-on passes may find the same marker twice
+        unique.setdefault(mk.start, mk)
+    markers = sorted(unique.values(), key=lambda m: m.start)
     return Structure(_build_tree(text, markers))
 
 
 def _build_tree(text: str, markers: list[_Marker]) -> list[Section]:
     sections: list[Section] = []
+    title_ends: list[int] = []
+    #: family -> (family of its parent, number, section index) of its latest heading
+    recent: dict[str, tuple[str | None, int | None, int]] = {}
     # stack of (family, section index, last number)
     stack: list[list] = []
     next_start = [m.start for m in markers[1:]] + [len(text)]
@@ -208,19 +233,36 @@ def _build_tree(text: str, markers: list[_Marker]) -> list[Section]:
         if mk.rule.part:
             stack = []
         elif mk.rule.top:
+            prev = sections[-1] if sections else None
+            if (prev is not None and stack and stack[-1][0] == fam and stack[-1][2] == mk.num
+                    and not text[title_ends[-1]:mk.start].strip()):
+                # "附件:X" listed at the end of the body, then the attachment itself under
+                # "附件:" with the same number: one attachment, not two.
+                continue
             stack = [e for e in stack if sections[e[1]].kind == "part"]
         else:
             open_families = [entry[0] for entry in stack]
-            if not mk.line_start:
+            depth = len(open_families) - 1 - open_families[::-1].index(fam) if fam in open_families else None
+            if not mk.line_start and not mk.glued:
                 # mid-line markers must continue a sequence (one skipped or masked number allowed)
-                if fam in open_families:
-                    last = stack[open_families.index(fam)][2]
+                if depth is not None:
+                    last = stack[depth][2]
                     if mk.num is not None and last is not None and not (last < mk.num <= last + 2):
                         continue
                 elif mk.num not in (1, 2, None):
                     continue
-            if fam in open_families:
-                del stack[open_families.index(fam):]
+            if depth is not None:
+                # A family open above a heading of another family closes it (the outline rule),
+                # except when its numbering starts again at 1 under that heading ("1. …" /
+                # "(1) …" / "1. …"), or continues the family's latest sequence, which ran under
+                # a heading of that same family ("(1) 1. (2) 2."): then it is a deeper level.
+                latest = recent.get(fam)
+                nested = mk.line_start and depth < len(stack) - 1 and (
+                    (mk.num == 1 and (stack[depth][2] or 0) >= 1)
+                    or (latest is not None and latest[2] != stack[depth][1] and latest[0] == stack[-1][0]
+                        and mk.num is not None and latest[1] is not None and mk.num == latest[1] + 1))
+                if not nested:
+                    del stack[depth:]
         parent = sections[stack[-1][1]] if stack else None
         level = 0 if mk.rule.part else (parent.level + 1 if parent else 1)
         title, title_end = _title(text, mk.end, mk.rule.max_title, stop)
@@ -228,6 +270,8 @@ def _build_tree(text: str, markers: list[_Marker]) -> list[Section]:
         sections.append(Section(id=sid, parent=parent.id if parent else None, level=level,
                                 marker=text[mk.start:mk.end].strip(), title=title,
                                 span=(mk.start, len(text)), kind="part" if mk.rule.part else "heading"))
+        title_ends.append(title_end)
+        recent[fam] = (stack[-1][0] if stack else None, mk.num, len(sections) - 1)
         stack.append([fam, len(sections) - 1, mk.num])
     # A section ends where the next section of the same or a higher level starts.
     open_sections: list[int] = []

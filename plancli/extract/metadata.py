@@ -66,7 +66,12 @@ def _lines(text: str) -> list[str]:
 
 
 def plan_period(title: str | None, text: str, mr: MetadataRules) -> tuple[int | None, int | None]:
-    """The period from the title; else from the first five-year-plan name the text names."""
+    """The period from the title; else the five-year plan the text is written for.
+
+    A text that names one five-year plan as a time frame ("到“十四五”末", "十四五期间") is a plan
+    for that period. One that names several is reviewing the past as well ("“十二五”期间 …
+    比“十一五”末提高30%"), and which is its own period is not stated: then the period is unknown.
+    """
     if title:
         m = rules_mod.compiled(mr.period_pattern).search(title)
         if m:
@@ -74,20 +79,23 @@ def plan_period(title: str | None, text: str, mr: MetadataRules) -> tuple[int | 
             if 1900 < a <= b < 2200:
                 return a, b
     names = "|".join(re.escape(k) for k in sorted(mr.five_year_plans, key=len, reverse=True))
-    if names:
-        m = re.search(f"(?:{names})”?\\s*(?:期间|时期|规划|末|末期)", text)
-        if m:
-            for name, (a, b) in mr.five_year_plans.items():
-                if name in m.group():
-                    return a, b
+    if not names:
+        return None, None
+    named = set(re.findall(names, text))
+    if len(named) != 1:
+        return None, None
+    name = named.pop()
+    # as a time frame ("到“十四五”末"), not as the baseline of a comparison ("比十二五末增长")
+    if re.search(f"(?<![比较])(?<![比较][“\"])[“\"]?{re.escape(name)}[”\"]?(?:期间|时期|规划|末|末期)", text):
+        return mr.five_year_plans[name]
     return None, None
 
 
-def extract_metadata(text: str, rules_dir=None, hints: dict[str, str] | None = None) -> Metadata:
-    mr = rules(rules_dir)
+def find_fields(text: str, mr: MetadataRules) -> dict[str, tuple[str, str]]:
+    """field -> (value, id of the rule that found it); the first rule that finds a field wins."""
     lines = _lines(text)
     date_line = rules_mod.compiled(mr.date_line_pattern)
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str]] = {}
     for rule in mr.rules:
         if rule.field in found:
             continue
@@ -108,8 +116,14 @@ def extract_metadata(text: str, rules_dir=None, hints: dict[str, str] | None = N
             if rule.field.endswith("_date"):
                 value = iso_date(value) or ""
             if value:
-                found[rule.field] = value
+                found[rule.field] = (value, rule.id)
                 break
+    return found
+
+
+def extract_metadata(text: str, rules_dir=None, hints: dict[str, str] | None = None) -> Metadata:
+    mr = rules(rules_dir)
+    found = {k: v for k, (v, _) in find_fields(text, mr).items()}
     for key, value in (hints or {}).items():
         found.setdefault(key, value)
     title = found.get("title")

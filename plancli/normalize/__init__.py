@@ -26,8 +26,43 @@ class Normalized:
     repairs: list[Repair] = field(default_factory=list)
 
 
+#: Passes after which normalisation stops even if a pass still changed something.
+MAX_PASSES = 3
+
+
 def normalize_text(text: str, rules_dir=None) -> Normalized:
-    """Run every step over ``text``; the returned text is what all spans index."""
+    """Run every step over ``text``; the returned text is what all spans index.
+
+    Removing boilerplate can join what it separated (``統(范文网)(tǒng)`` → ``統(tǒng)``, an
+    annotation the pinyin step has already passed), so the steps run again on their own output
+    until it no longer changes: the result is a fixed point, and repairs are summed over passes.
+    """
+    script, repairs = None, []
+    for i in range(MAX_PASSES):
+        before = text
+        text, detected, found = _one_pass(text, rules_dir)
+        if i == 0:
+            script = detected
+        repairs = _merge(repairs, found)
+        if text == before or not any(r.kind == "boilerplate_removed" for r in found):
+            break
+    return Normalized(text=text, script=script, repairs=repairs)
+
+
+def _merge(repairs: list[Repair], more: list[Repair]) -> list[Repair]:
+    """Sum counts of the same kind; "_uncertain" flags describe the final text only."""
+    by_kind = {r.kind: r for r in repairs if not r.kind.endswith("_uncertain")}
+    for r in more:
+        old = by_kind.get(r.kind)
+        if old is None or r.kind.endswith("_uncertain"):
+            by_kind[r.kind] = r
+        else:
+            by_kind[r.kind] = Repair(kind=r.kind, count=old.count + r.count,
+                                     examples=(old.examples + r.examples)[:5])
+    return list(by_kind.values())
+
+
+def _one_pass(text: str, rules_dir=None) -> tuple[str, str | None, list[Repair]]:
     from plancli.normalize import boilerplate, characters, mojibake, pinyin, script, width
 
     repairs: list[Repair] = []
@@ -48,4 +83,4 @@ def normalize_text(text: str, rules_dir=None) -> Normalized:
     text = record("full_width_folded", width.fold(text))
     text = record("boilerplate_removed", boilerplate.remove(text, boilerplate.rules(rules_dir)))
     text = record("whitespace_unified", width.tidy_whitespace(text))
-    return Normalized(text=text, script=detected, repairs=repairs)
+    return text, detected, repairs

@@ -11,6 +11,7 @@ import re
 from plancli.normalize.step import StepResult
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 #: Share of CJK characters that OpenCC changes above which a text counts as Traditional;
 #: between MIXED and TRADITIONAL it is "mixed" (a Simplified page quoting Traditional text).
@@ -26,7 +27,12 @@ def _converter():
 
 
 def to_simplified(text: str) -> tuple[str | None, StepResult]:
-    """Return (script, result); script is None when the text has (almost) no Chinese."""
+    """Return (script, result); script is None when the text has (almost) no Chinese.
+
+    An English page quoting a few Chinese names has no script of its own: the stray characters
+    are still converted, but the script is only reported when Chinese is the page's language
+    (the same share ``segment.detect_language`` uses).
+    """
     cjk = len(_CJK.findall(text))
     if not cjk:
         return None, StepResult(text)
@@ -39,6 +45,8 @@ def to_simplified(text: str) -> tuple[str | None, StepResult]:
             result.examples.append(f"{a} -> {b}")
     else:  # a phrase conversion changed the length; count the differing characters roughly
         result.count = sum(1 for a, b in zip(text, converted) if a != b) or 1
+    if cjk * 3 < len(_LATIN.findall(text)):
+        return None, result
     share = result.count / cjk
     script = "traditional" if share > TRADITIONAL else "mixed" if share > MIXED else "simplified"
     return script, result

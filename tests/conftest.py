@@ -1,0 +1,87 @@
+"""Shared fixtures: the sample documents, the gold annotations and cached normalised texts.
+
+The samples in ``samples/`` are copies of real downloaded pages; ``../shared/gold`` holds their
+annotations (tests that need it skip when the folder is absent, e.g. in a bare checkout).
+"""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+SHARED = ROOT.parent / "shared"
+GOLD = SHARED / "gold"
+CASES = Path(__file__).resolve().parent / "cases"
+RULES = ROOT / "rules"
+
+SAMPLE_NAMES = sorted(p.name for p in SAMPLES.glob("*.txt"))
+
+
+def sample(prefix: str) -> Path:
+    """The sample whose file name starts with ``prefix`` ("002" → samples/002_….txt)."""
+    matches = [SAMPLES / n for n in SAMPLE_NAMES if n.startswith(prefix)]
+    assert len(matches) == 1, f"no single sample named {prefix}*"
+    return matches[0]
+
+
+@functools.lru_cache(maxsize=None)
+def prepared(prefix: str):
+    """``pipeline.prepare`` of a sample, computed once per test session."""
+    from plancli.pipeline import prepare
+
+    return prepare(sample(prefix))
+
+
+def normalized(prefix: str) -> str:
+    """The normalised text of a sample (what every span indexes)."""
+    return prepared(prefix).normalized.text
+
+
+def raw_text(prefix: str) -> str:
+    return sample(prefix).read_text(encoding="utf-8")
+
+
+def load_cases(name: str) -> list[dict]:
+    """The cases in ``tests/cases/<name>.yaml`` (a list of mappings)."""
+    data = yaml.safe_load((CASES / f"{name}.yaml").read_text(encoding="utf-8"))
+    assert isinstance(data, list), f"{name}.yaml must be a list of cases"
+    return data
+
+
+def case_id(case: dict) -> str:
+    return f"{case['rule']}:{str(case.get('input', ''))[:20]!r}"
+
+
+def gold(doc: str) -> dict:
+    path = GOLD / f"{doc}.gold.json"
+    if not path.exists():
+        pytest.skip(f"no gold file {path}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not present")
+    return SHARED
+
+
+@pytest.fixture(name="normalized", scope="session")
+def normalized_fixture():
+    """``normalized("002")`` → the normalised text of samples/002_….txt (cached)."""
+    return normalized
+
+
+@pytest.fixture(name="prepared", scope="session")
+def prepared_fixture():
+    return prepared
