@@ -265,6 +265,8 @@ def _lost_byte_repair(text: str, rule: MojibakeRule, r: MojibakeRules, scorer: _
     """Realign the run; the characters at its edges lost a byte, so each is chosen by score
     among all its possible readings, and kept as a mark when no reading clearly wins."""
     closed = text[end - 1] in r.lost_byte_marks
+    if not closed and not text[end - 1].isascii():
+        return None  # the run no longer ends in a stray trail byte (an earlier repair moved it)
     seq = _run_bytes(text[i + 1:end - 1], r) + (b"" if closed else text[end - 1].encode("ascii"))
     inner = seq[1:-1] if closed else seq[1:]  # the bytes both of whose neighbours are known
     middle = _decode(inner, len(inner) // 2, r)
