@@ -203,3 +203,11 @@ def test_synthetic_lost_bytes_are_repaired_or_left():
             wrong += 1
     assert wrong <= 2, (fixed, partial, left, wrong)
     assert fixed + partial >= 60, (fixed, partial, left, wrong)
+
+
+def test_regression_run_ending_in_cjk_after_earlier_repair():
+    """Found by hypothesis: a lost-byte run whose end moved onto CJK punctuation crashed."""
+    from plancli.normalize import normalize_text
+
+    once = normalize_text("?笆?,?").text
+    assert normalize_text(once).text == once
