@@ -61,6 +61,7 @@ class BatchOptions:
     scheduler: str | None = None  # dask scheduler address; none: a LocalCluster here
     rules_dir: Path | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
+    keywords: bool = False  # tag tasks with TF-IDF keywords (loads jieba in every worker)
 
 
 @dataclass
@@ -214,14 +215,15 @@ def output_path(out_dir: Path, rel: PurePath) -> Path:
 # --------------------------------------------------------------------------------------------
 # The work done per file
 
-def process_file(path: str, display: str, rules_dir: str | None, max_bytes: int) -> Outcome:
+def process_file(path: str, display: str, rules_dir: str | None, max_bytes: int,
+                 keywords: bool = False) -> Outcome:
     """Extract one file (run in a worker); any failure becomes a FailedDocument."""
     from plancli.pipeline import extract_prepared, prepare_raw
 
     raw = None
     try:
         raw = RawInput(display, read_input(path, max_bytes=max_bytes).data)
-        doc = extract_prepared(prepare_raw(raw, rules_dir), rules_dir)
+        doc = extract_prepared(prepare_raw(raw, rules_dir), rules_dir, keywords)
     except Exception as exc:  # every failure of one file is that file's error entry
         return _failure(display, exc, raw)
     return Outcome("done", emit.to_json(doc), {k: len(getattr(doc, k)) for k in RECORD_KINDS}, len(raw.data))
@@ -432,7 +434,8 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
                         finished(next_submit, previous)
                     else:
                         targets[next_submit] = target
-                        future = executor.submit(process_file, item.abspath, item.path, rules_dir, opts.max_bytes)
+                        future = executor.submit(process_file, item.abspath, item.path, rules_dir, opts.max_bytes,
+                                                 opts.keywords)
                         pending[future] = next_submit
                 next_submit += 1
             while next_write in ready:

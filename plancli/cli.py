@@ -275,6 +275,7 @@ def batch(
     json_summary: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
     rules: RulesOpt = None,
     max_bytes: MaxBytesOpt = 100 * 1024 * 1024,
+    keywords: KeywordsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Process folders of documents in parallel: one JSON per input, plus JSONL and CSV.
@@ -303,7 +304,7 @@ def batch(
     signal.signal(signal.SIGTERM, terminated)
     opts = BatchOptions(inputs=inputs, out=out, globs=glob_ or [], jsonl=jsonl, csv_dir=csv, jobs=jobs,
                         force=force, engine=engine.value, scheduler=scheduler, rules_dir=rules,
-                        max_bytes=max_bytes)
+                        max_bytes=max_bytes, keywords=keywords)
     try:
         summary = run(opts, make_reporter(quiet=quiet, debug=debug))
     except BatchError as exc:
