@@ -6,13 +6,24 @@ emitter serialises them. Add fields freely; renaming or dropping one needs a new
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 SCHEMA_VERSION = "1"
 
 Span = tuple[int, int]
+
+
+def _plain_number(x: float | None) -> float | int | None:
+    """1600 rather than 1600.0 in JSON and CSV: whole numbers are written as integers."""
+    if x is not None and float(x).is_integer() and abs(x) < 2**53:
+        return int(x)
+    return x
+
+
+#: A number written as an integer when it is whole (values, amounts, ratios).
+Number = Annotated[float, PlainSerializer(_plain_number, when_used="always")]
 Comparator = Literal[">=", "<=", "~", "=", "+", "-"]
 
 
@@ -70,15 +81,15 @@ class Record(Model):
 
 
 class Baseline(Model):
-    value: float | None = None
+    value: Number | None = None
     year: int | None = None
 
 
 class Target(Record):
     indicator: str | None = None
     indicator_id: str | None = None
-    value: float | None = None
-    value_max: float | None = None
+    value: Number | None = None
+    value_max: Number | None = None
     unit: str | None = None
     comparator: Comparator | None = "="
     year: int | None = None
@@ -87,11 +98,11 @@ class Target(Record):
 
 
 class Subsidy(Record):
-    amount: float | None = None
+    amount: Number | None = None
     currency: str | None = "CNY"
     amount_text: str | None = None
     cap: bool = False
-    ratio: float | None = None
+    ratio: Number | None = None
     form: str | None = None
     once: bool | None = None
     recipient: str | None = None

@@ -362,9 +362,9 @@ def words(text: str) -> list[str]:
     return _jieba().lcut(text)
 
 
-# A clause ends at Chinese or English clause punctuation; a comma between digits (300,000) is
-# a thousands separator, not a clause break.
-_CLAUSE_END = re.compile(r"[;;。!:]|[,?](?!\d)|(?<!\d)[,?]")
+# A clause ends at Chinese or English clause punctuation; a comma, colon or question mark
+# between digits (300,000 / 1:0.5 / a damaged range 3?4) is part of a number, not a break.
+_CLAUSE_END = re.compile(r"[;;。!]|[,?:](?!\d)|(?<!\d)[,?:]")
 
 
 def clauses(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:

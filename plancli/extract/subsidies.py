@@ -32,6 +32,10 @@ class SubsidyRules(rules_mod.RuleFile):
         return [rules_mod.compiled(r.pattern) for r in self.rules if r.kind == kind]
 
 
+#: Grant verbs: the form word after them names the subsidy ("给予配套支持").
+_GRANT_VERB = re.compile(r"给予|予以|(?i:\bgive[sn]?\b|\bprovided?\b|\bprovides\b)")
+
+
 def rules(rules_dir=None) -> SubsidyRules:
     return rules_mod.load("subsidies", SubsidyRules, rules_dir)
 
@@ -79,8 +83,10 @@ def extract(ctx) -> list[Subsidy]:
                 if not (cs <= q.span[0] < ce):
                     continue
                 if q.kind == "money":
+                    # the quantity's own text may hold the verb before the digits ("达到500亿元")
+                    lead = clause[: q.span[0] - cs] + re.match(r"\D*", q.text).group()
                     if any(p.search(sentence[q.span[1]:]) for p in after_excludes) \
-                            or any(p.search(clause[: q.span[0] - cs]) for p in before_excludes):
+                            or any(p.search(lead) for p in before_excludes):
                         continue
                     form_match = _nearest(form_pat, sentence, q.span[0])
                     ratio = shares[0].value / 100 if shares and shares[0].value is not None else None
@@ -97,19 +103,30 @@ def extract(ctx) -> list[Subsidy]:
                 # cap words may stand before the amount anywhere in its clause ("最高支持额度不超过…")
                 window = clause[: q.span[1] - cs]
                 cap = (q.comparator == "<=") or any(p.search(window) for p in cap_pats) \
-                    or any(p.search(sentence[q.span[1]:q.span[1] + 30]) for p in cap_pats[:1])
-                once = True if any(p.search(sentence) for p in once_pats) else \
-                    False if any(p.search(sentence) for p in annual_pats) else None
-                form = form_match.group() if form_match else None
+                    or any(p.search(sentence[q.span[1]:ce]) for p in cap_pats)
+                # "给予配套支持", "给予一次性奖励": the word after the grant verb names the form
+                granted = _GRANT_VERB.search(sentence, cs, ce)
+                after_verb = form_pat.search(sentence, granted.end(), ce) if granted else None
+                if after_verb:
+                    form_match = after_verb
+                    form = after_verb.group()
+                else:
+                    form = form_match.group() if form_match else None
                 # the record's text runs from the amount's clause to the form word's clause
                 ts, te = cs, ce
                 if form_match:
                     for fs, fe in clauses(sentence):
                         if fs <= form_match.start() < fe:
                             ts, te = min(cs, fs), max(ce, fe)
+                region = sentence[ts:te]
+                once = True if any(p.search(region) for p in once_pats) else \
+                    False if any(p.search(region) for p in annual_pats) else None
+                # the recipient is named in the record's own clauses or the one just before
+                before = [fs for fs, _fe in clauses(sentence) if fs < ts]
+                scope = sentence[before[-1] if before else ts: q.span[0]]
                 recipient = None
                 for p in recipient_pats:
-                    hits = [m for m in p.finditer(sentence[: q.span[0]])]
+                    hits = list(p.finditer(scope))
                     if hits:
                         recipient = hits[-1].group("recipient").strip()
                 out.append(Subsidy(
