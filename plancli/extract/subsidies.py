@@ -122,8 +122,10 @@ def extract(ctx) -> list[Subsidy]:
                 once = True if any(p.search(region) for p in once_pats) else \
                     False if any(p.search(region) for p in annual_pats) else None
                 # the recipient is named in the record's own clauses or the one just before
-                before = [fs for fs, _fe in clauses(sentence) if fs < ts]
-                scope = sentence[before[-1] if before else ts: q.span[0]]
+                before = [(fs, fe) for fs, fe in clauses(sentence) if fs < ts]
+                own_amount = before and any(before[-1][0] <= x.span[0] < before[-1][1] for x in quantities
+                                            if x.kind in ("money", "ratio"))
+                scope = sentence[before[-1][0] if before and not own_amount else ts: q.span[0]]
                 recipient = None
                 for p in recipient_pats:
                     hits = list(p.finditer(scope))
