@@ -227,7 +227,7 @@ def list_rules(
 
     table = Table(title=f"{len(rows)} rules in {resolve_dir(rules)}")
     for col in ("file", "id", "description"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col != "description")  # ids stay whole, greppable
     for row in rows:
         table.add_row(*row)
     Console().print(table)
