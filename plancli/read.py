@@ -175,7 +175,7 @@ def _mostly_utf8(data: bytes) -> bool:
     """
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
-    non_ascii = sum(1 for c in text if ord(c) > 0x7F)
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
     return non_ascii - bad >= 20 * bad
 
 
