@@ -53,14 +53,18 @@ class RulesError(ValueError):
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
 
 
+def _short(pattern: str, limit: int = 60) -> str:
+    return repr(pattern if len(pattern) <= limit else pattern[: limit - 1] + "…")
+
+
 def lint_pattern(pattern: str) -> str:
     """Compile ``pattern`` and refuse shapes that backtrack catastrophically."""
     try:
         re.compile(pattern)
     except re.error as exc:
-        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+        raise ValueError(f"invalid regex {_short(pattern)}: {exc}") from None
     if _NESTED_QUANTIFIER.search(pattern):
-        raise ValueError(f"regex {pattern!r} nests quantifiers (catastrophic backtracking risk)")
+        raise ValueError(f"regex {_short(pattern)} nests quantifiers (catastrophic backtracking risk)")
     return pattern
 
 
