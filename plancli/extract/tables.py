@@ -17,7 +17,14 @@ import re
 from dataclasses import dataclass, field
 
 _YEAR_CELL = re.compile(r"^(?P<year>(19|20)\d{2})\s*年?\s*(目标值?|基期值?|基准值?|预期值?|现状值?)?$")
-_VALUE_CELL = re.compile(r"^(?P<a>\d+(\.\d+)?)(?P<sa>\*)?(/(?P<b>\d+(\.\d+)?)(?P<sb>\*)?)?$")
+_VALUE_CELL = re.compile(r"^(?P<cmp>[≥≤><]=?|不低于|不少于|不超过|不高于)?\s*(?P<a>\d+(\.\d+)?)(?P<sa>\*)?"
+                         r"(/(?P<b>\d+(\.\d+)?)(?P<sb>\*)?)?\s*(?P<after>以上|以下|以内|左右)?$")
+_COMPARATORS = {"≥": ">=", ">=": ">=", ">": ">=", "不低于": ">=", "不少于": ">=", "以上": ">=",
+                "≤": "<=", "<=": "<=", "<": "<=", "不超过": "<=", "不高于": "<=", "以下": "<=", "以内": "<=",
+                "左右": "~"}
+#: Header cells of columns that follow the year columns and hold no values (属性: 预期性/约束性).
+_EXTRA_COLUMN = re.compile(r"^(属性|指标属性|指标性质|性质|类型|备注|年均增速|年均增长|责任单位|牵头单位|责任部门)$")
+_SERIAL_HEADER = re.compile(r"^(序号|编号)$")
 _SERIAL = re.compile(r"^\d{1,3}$")
 _TOTAL = re.compile(r"^(总计|合计|小计|全市|总数)$")
 _UNIT_IN_PARENS = re.compile(r"[((](?P<unit>[^()()]{1,8})[))]\s*$")
@@ -37,6 +44,7 @@ class TableValue:
     indicator: str
     unit: str | None
     value: float
+    comparator: str
     year: int | None
     baseline_value: float | None
     baseline_year: int | None
@@ -88,6 +96,7 @@ def indicator_tables(text: str, header_pattern: re.Pattern[str]) -> list[Table]:
         if not header_pattern.match(all_cells[i].text):
             i += 1
             continue
+        serial = i > 0 and bool(_SERIAL_HEADER.match(all_cells[i - 1].text))
         j = i + 1
         unit_col = False
         if j < len(all_cells) and all_cells[j].text in ("单位", "计量单位"):
@@ -99,6 +108,9 @@ def indicator_tables(text: str, header_pattern: re.Pattern[str]) -> list[Table]:
         if not years:
             i += 1
             continue
+        extra = 0
+        while j < len(all_cells) and _EXTRA_COLUMN.match(all_cells[j].text):
+            extra, j = extra + 1, j + 1
         table = Table(span=(all_cells[i].start, all_cells[i].end))
         star_year = None
         for c in all_cells[j: j + 200]:
@@ -106,9 +118,15 @@ def indicator_tables(text: str, header_pattern: re.Pattern[str]) -> list[Table]:
             if m and c.text.startswith(("注", "标注", "备注", "说明", "*")):
                 star_year = int(m.group("year"))
                 break
-        width = 1 + int(unit_col) + len(years)
+        width = int(serial) + 1 + int(unit_col) + len(years) + extra
+        expected = 1
         while j + width <= len(all_cells):
             row = all_cells[j: j + width]
+            if serial:
+                if row[0].text != str(expected):
+                    break
+                row, expected = row[1:], expected + 1
+            row = row[: len(row) - extra] if extra else row
             label = row[0]
             if _END.match(label.text) or _VALUE_CELL.match(label.text) or len(label.text) > 80:
                 break
@@ -130,12 +148,14 @@ def indicator_tables(text: str, header_pattern: re.Pattern[str]) -> list[Table]:
                     base = fm.group("a") if k == 0 else fm.group("b")
                     starred = fm.group("sa") if k == 0 else fm.group("sb")
                     base_year = star_year if (starred and star_year) else years[0]
+                cmp = lm.group("cmp") or lm.group("after")
                 table.values.append(TableValue(
-                    indicator=name, unit=unit or unit_cell, value=_num(value), year=years[-1],
+                    indicator=name, unit=unit or unit_cell, value=_num(value),
+                    comparator=_COMPARATORS.get(cmp or "", "="), year=years[-1],
                     baseline_value=_num(base) if base else None,
                     baseline_year=base_year if base else None,
                     span=(label.start, last.end)))
-            table.span = (table.span[0], row[-1].end)
+            table.span = (table.span[0], all_cells[j + width - 1].end)
             j += width
         tables.append(table)
         i = j
@@ -186,7 +206,10 @@ def serial_tables(text: str, header_pattern: re.Pattern[str]) -> list[Table]:
                 name += labels[1].text
             start = labels[0].start if labels else (numeric[0].start if numeric else head.start)
             for c, (col, unit) in zip(numeric, value_cols):
-                table.values.append(TableValue(indicator=f"{name}{col}", unit=unit, value=float(c.text),
+                m = _VALUE_CELL.match(c.text)
+                cmp = m.group("cmp") or m.group("after")
+                table.values.append(TableValue(indicator=f"{name}{col}", unit=unit, value=float(m.group("a")),
+                                               comparator=_COMPARATORS.get(cmp or "", "="),
                                                year=None, baseline_value=None, baseline_year=None,
                                                span=(start, c.end), row_label=name))
             table.span = (table.span[0], row[-1].end if row else head.end)

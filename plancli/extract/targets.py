@@ -101,7 +101,7 @@ def extract(ctx) -> list[Target]:
         caption_year = year_in(text[max(0, table.span[0] - 200):table.span[0]], tr)
         for v in table.values:
             found.append(Target(
-                id="", indicator=v.indicator, value=v.value, unit=v.unit, comparator="=",
+                id="", indicator=v.indicator, value=v.value, unit=v.unit, comparator=v.comparator,
                 year=v.year or caption_year,
                 baseline=Baseline(value=v.baseline_value, year=v.baseline_year) if v.baseline_value is not None else None,
                 section=_section_id(ctx, v.span[0]), text=text[v.span[0]:v.span[1]], span=v.span, rule=rule.id))
@@ -150,7 +150,9 @@ def extract(ctx) -> list[Target]:
             for q in find_quantities(clause, ctx.rules_dir):
                 if q.kind == "ratio" or any(p.search(q.text) for p in not_quantity) and not q.masked:
                     continue
-                if not (info.is_goal or is_forward or q.comparator in (">=", "<=", "~")):
+                # in Chinese plans 以上/不低于/左右 mark a goal; English "more than" also describes the present
+                bounded = ctx.language == "zh" and q.comparator in (">=", "<=", "~")
+                if not (info.is_goal or is_forward or bounded):
                     continue
                 head, tail = clause[: q.span[0]], clause[q.span[1]:]
                 if any(p.search(head) for p in before) or any(p.search(tail) for p in after):
@@ -160,8 +162,9 @@ def extract(ctx) -> list[Target]:
                 granted = sentence if q.kind == "money" else clause if q.kind == "percent" else ""
                 if granted and any(p.search(granted) for p in money_grant):
                     continue
+                lead = head + re.match(r"\D*", q.text).group()  # comparator words are in q.text
                 if not (_acceptable_unit(q, head, ctx.language, info.is_goal)
-                        or unitless_before.search(head) or unitless_after.search(tail)):
+                        or unitless_before.search(lead) or unitless_after.search(tail)):
                     continue
                 base = None
                 bm = rules_mod.compiled(tr.baseline_cue).search(tail) or rules_mod.compiled(tr.baseline_cue).search(head)
