@@ -27,7 +27,8 @@ class Body(rules_mod.Strict):
 
 
 class UnitRule(rules_mod.Rule):
-    kind: Literal["label", "lead", "support", "english", "english_sentence", "table_header", "duty"]
+    kind: Literal["label", "lead", "support", "lead_sentence", "english", "english_sentence", "table_header",
+                  "duty"]
     pattern: rules_mod.Pattern
     section_title: rules_mod.Pattern | None = None
 
@@ -138,6 +139,11 @@ def split_units(text: str, ur: UnitRules) -> list[str]:
     return out
 
 
+def _needs_prefix(item: str, ur: UnitRules) -> bool:
+    return bool(rules_mod.compiled(ur.restore_prefix_pattern).match(item)) and \
+        not any(item.startswith(p) for p in ur.prefixes)
+
+
 def parse_list(text: str, ur: UnitRules, label: str | None = None) -> Responsibility:
     """Units of one list, with lead/support roles where the list marks them."""
     lead_pat = [rules_mod.compiled(r.pattern) for r in ur.of_kind("lead")]
@@ -168,6 +174,18 @@ def find_responsibilities(text: str, start: int, end: int, rules_dir=None) -> li
     """Labelled responsibility lists (and English "led by") inside text[start:end]."""
     ur = rules(rules_dir)
     found: list[Responsibility] = []
+    looks_like_unit = rules_mod.compiled(ur.suffix_pattern)
+    for rule in ur.of_kind("lead_sentence"):
+        for m in rules_mod.compiled(rule.pattern).finditer(text, start, end):
+            lead = split_units(m.group("list"), ur)
+            support = split_units(m.group("support") or "", ur)
+            # prose also says 牵头 ("以企业为牵头"): every name must look like a unit
+            if not lead or not all(looks_like_unit.search(u) for u in lead + support):
+                continue
+            support = [next((x for x in lead if x[:1] == "市" and not u.startswith("市")), "")[:1] + u
+                       if _needs_prefix(u, ur) else u for u in support]
+            found.append(Responsibility(units=lead + [u for u in support if u not in lead], lead=lead,
+                                        support=support, span=(m.start(), m.end()), rule=rule.id))
     for rule in ur.of_kind("label") + ur.of_kind("english"):
         for m in rules_mod.compiled(rule.pattern).finditer(text, start, end):
             body = m.group("list")
