@@ -139,11 +139,6 @@ def split_units(text: str, ur: UnitRules) -> list[str]:
     return out
 
 
-def _needs_prefix(item: str, ur: UnitRules) -> bool:
-    return bool(rules_mod.compiled(ur.restore_prefix_pattern).match(item)) and \
-        not any(item.startswith(p) for p in ur.prefixes)
-
-
 def parse_list(text: str, ur: UnitRules, label: str | None = None) -> Responsibility:
     """Units of one list, with lead/support roles where the list marks them."""
     lead_pat = [rules_mod.compiled(r.pattern) for r in ur.of_kind("lead")]
@@ -178,14 +173,14 @@ def find_responsibilities(text: str, start: int, end: int, rules_dir=None) -> li
     for rule in ur.of_kind("lead_sentence"):
         for m in rules_mod.compiled(rule.pattern).finditer(text, start, end):
             lead = split_units(m.group("list"), ur)
-            support = split_units(m.group("support") or "", ur)
+            # one list, so "市发改委牵头,科技局配合" restores 市 on the supporting unit too
+            everyone = split_units(f"{m.group('list')}、{m.group('support') or ''}", ur)
+            support = [u for u in everyone if u not in lead]
             # prose also says 牵头 ("以企业为牵头"): every name must look like a unit
-            if not lead or not all(looks_like_unit.search(u) for u in lead + support):
+            if not lead or not all(looks_like_unit.search(u) for u in everyone):
                 continue
-            support = [next((x for x in lead if x[:1] == "市" and not u.startswith("市")), "")[:1] + u
-                       if _needs_prefix(u, ur) else u for u in support]
-            found.append(Responsibility(units=lead + [u for u in support if u not in lead], lead=lead,
-                                        support=support, span=(m.start(), m.end()), rule=rule.id))
+            found.append(Responsibility(units=everyone, lead=lead, support=support,
+                                        span=(m.start(), m.end()), rule=rule.id))
     for rule in ur.of_kind("label") + ur.of_kind("english"):
         for m in rules_mod.compiled(rule.pattern).finditer(text, start, end):
             body = m.group("list")
