@@ -49,6 +49,25 @@ def test_registered_rules_file_loads(name):
     assert all("." in i for i in ids), "rule ids are kind.name"
 
 
+def test_every_case_names_a_real_rule():
+    known = {r.id for name in RULE_FILES if (RULES / f"{name}.yaml").exists()
+             for r in rules_mod.load(name, rules_mod.model_for(name)).rules}
+    unknown = sorted(_case_rules() - known)
+    assert not unknown, f"cases name rules that do not exist: {unknown}"
+
+
+@pytest.mark.parametrize("name", sorted(RULE_FILES))
+def test_rule_ids_and_descriptions(name):
+    """Ids are ``<kind>.<name>`` with the file's kind; descriptions are one line."""
+    if not (RULES / f"{name}.yaml").exists():
+        pytest.skip(f"rules/{name}.yaml does not exist yet")
+    prefix = {"quantities": "quantity", "headings": "heading", "targets": "target", "subsidies": "subsidy",
+              "tasks": "task", "units": "unit", "indicators": "indicator"}.get(name, name)
+    for rule in rules_mod.load(name, rules_mod.model_for(name)).rules:
+        assert rule.id.startswith(prefix + "."), rule.id
+        assert rule.description.strip() and "\n" not in rule.description.strip(), rule.id
+
+
 # --- broken rules files ----------------------------------------------------------------------
 
 HEADINGS = (RULES / "headings.yaml").read_text(encoding="utf-8")
