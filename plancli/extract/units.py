@@ -31,6 +31,8 @@ class UnitRule(rules_mod.Rule):
                   "duty"]
     pattern: rules_mod.Pattern
     section_title: rules_mod.Pattern | None = None
+    #: A literal the text must contain for the pattern to be tried: a cheap prefilter.
+    requires: str | None = None
 
 
 class UnitRules(rules_mod.RuleFile):
@@ -171,6 +173,8 @@ def find_responsibilities(text: str, start: int, end: int, rules_dir=None) -> li
     found: list[Responsibility] = []
     looks_like_unit = rules_mod.compiled(ur.suffix_pattern)
     for rule in ur.of_kind("lead_sentence"):
+        if rule.requires and rule.requires not in text[start:end]:
+            continue
         for m in rules_mod.compiled(rule.pattern).finditer(text, start, end):
             lead = split_units(m.group("list"), ur)
             # one list, so "市发改委牵头,科技局配合" restores 市 on the supporting unit too

@@ -40,11 +40,11 @@ def normalize_text(text: str, rules_dir=None) -> Normalized:
     script, repairs = None, []
     for i in range(MAX_PASSES):
         before = text
-        text, detected, found = _one_pass(text, rules_dir)
+        text, detected, found, rejoined = _one_pass(text, rules_dir)
         if i == 0:
             script = detected
         repairs = _merge(repairs, found)
-        if text == before or not any(r.kind == "boilerplate_removed" for r in found):
+        if text == before or not rejoined:
             break
     return Normalized(text=text, script=script, repairs=repairs)
 
@@ -62,7 +62,7 @@ def _merge(repairs: list[Repair], more: list[Repair]) -> list[Repair]:
     return list(by_kind.values())
 
 
-def _one_pass(text: str, rules_dir=None) -> tuple[str, str | None, list[Repair]]:
+def _one_pass(text: str, rules_dir=None) -> tuple[str, str | None, list[Repair], bool]:
     from plancli.normalize import boilerplate, characters, mojibake, pinyin, script, width
 
     repairs: list[Repair] = []
@@ -81,6 +81,7 @@ def _one_pass(text: str, rules_dir=None) -> tuple[str, str | None, list[Repair]]
     detected, converted = script.to_simplified(text)
     text = record("traditional_converted", converted)
     text = record("full_width_folded", width.fold(text))
-    text = record("boilerplate_removed", boilerplate.remove(text, boilerplate.rules(rules_dir)))
+    removed = boilerplate.remove(text, boilerplate.rules(rules_dir))
+    text = record("boilerplate_removed", removed)
     text = record("whitespace_unified", width.tidy_whitespace(text))
-    return text, detected, repairs
+    return text, detected, repairs, removed.rejoined

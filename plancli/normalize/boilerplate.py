@@ -45,6 +45,8 @@ def remove(text: str, rules: BoilerplateRules) -> StepResult:
             if pat.search(current):
                 for m in pat.finditer(current):
                     result.note(_short(m.group()), "''")
+                    if current[: m.start()].strip() and current[m.end():].strip():
+                        result.rejoined = True
                 current = pat.sub("", current)
         stripped = current.strip()
         if stripped and any(p.search(stripped) for p in tail):

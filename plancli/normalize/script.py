@@ -38,6 +38,9 @@ def to_simplified(text: str) -> tuple[str | None, StepResult]:
         return None, StepResult(text)
     converted = _converter().convert(text)
     result = StepResult(converted)
+    is_chinese = cjk * 3 >= len(_LATIN.findall(text))
+    if converted == text:  # the usual case for Simplified pages: no per-character comparison
+        return ("simplified" if is_chinese else None), result
     if len(converted) == len(text):
         changed = [(a, b) for a, b in zip(text, converted) if a != b]
         result.count = len(changed)
@@ -45,7 +48,7 @@ def to_simplified(text: str) -> tuple[str | None, StepResult]:
             result.examples.append(f"{a} -> {b}")
     else:  # a phrase conversion changed the length; count the differing characters roughly
         result.count = sum(1 for a, b in zip(text, converted) if a != b) or 1
-    if cjk * 3 < len(_LATIN.findall(text)):
+    if not is_chinese:
         return None, result
     share = result.count / cjk
     script = "traditional" if share > TRADITIONAL else "mixed" if share > MIXED else "simplified"

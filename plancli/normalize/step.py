@@ -13,6 +13,9 @@ class StepResult:
     examples: list[str] = field(default_factory=list)
     #: Runs the step saw but did not dare change (reported, never silently "fixed").
     flagged: list[str] = field(default_factory=list)
+    #: The step joined text that earlier steps have already passed (a phrase removed mid-line),
+    #: so the pipeline must run again to reach a fixed point.
+    rejoined: bool = False
 
     def note(self, before: str, after: str, limit: int = 5) -> None:
         self.count += 1
