@@ -63,6 +63,8 @@ class MojibakeRules(rules_mod.RuleFile):
     unknown_freq: float = 0.5
     context: int = 4
     implausible_below: float = -11.0
+    #: Letters pages use to mask numbers (20XX年, xx家, x.x%): never taken for stray trail bytes.
+    mask_letters: str = "xX"
     rules: list[MojibakeRule] = []
 
     @field_validator("encoding")
@@ -78,7 +80,6 @@ def rules(rules_dir=None) -> MojibakeRules:
 
 # --- where damage can be: plain regex work, no dictionary ---------------------------------------
 
-_NON_ASCII = r"[^\x00-\x7f]"
 #: A lone ASCII character in the trail-byte range 0x40-0x7E, glued to what precedes it and
 #: followed by non-ASCII text, a space or the end: where a shifted stream realigns.
 _TRAIL = re.compile(r"[\x40-\x7e](?=[^\x00-\x7f]|\s|\Z)")
@@ -127,10 +128,15 @@ def _marks(r: MojibakeRules) -> re.Pattern[str]:
 
 
 def _suspicious(text: str, r: MojibakeRules) -> bool:
-    """Cheap test: a lost-byte mark next to non-ASCII text, or a glued stray letter."""
-    mark = "[" + re.escape(r.lost_byte_marks) + "]"
-    near = rules_mod.compiled(f"{_NON_ASCII}{mark}|{mark}{_NON_ASCII}")
-    return bool(near.search(text) or _GLUED.search(text))
+    """Cheap test: a lost-byte mark next to non-ASCII text, or a glued stray letter.
+
+    Marks are rare, so they are found first and their neighbours looked at (a regex starting
+    with "any non-ASCII character" tries every position of a Chinese text)."""
+    for m in _marks(r).finditer(text):
+        i = m.start()
+        if (i > 0 and not text[i - 1].isascii()) or (i + 1 < len(text) and not text[i + 1].isascii()):
+            return True
+    return bool(_GLUED.search(text))
 
 
 # --- scoring: jieba word frequencies, loaded on first need ---------------------------------------
@@ -154,6 +160,7 @@ class _Scorer:
         self.max_word = 6
         self._t2s = opencc.OpenCC("t2s")
         self._simple: dict[str, str] = {}
+        self._single: dict[str, float] = {}
 
     def simplify(self, text: str) -> str:
         """Character by character (cached), so scores of similar windows stay comparable."""
@@ -172,20 +179,37 @@ class _Scorer:
             return math.log(f) - self.log_total
         return self.punct.get(w) if len(w) == 1 else None
 
+    def _char(self, ch: str) -> float:
+        score = self._single.get(ch)
+        if score is None:
+            single = self._word(ch)
+            score = self._single[ch] = self.unknown if single is None else single
+        return score
+
     def mean(self, text: str) -> float:
-        """Mean log-probability per character of the best segmentation of ``text``."""
+        """Mean log-probability per character of the best segmentation of ``text``.
+
+        This runs for every candidate reading (hundreds per damaged run), so ``_word`` is
+        inlined for words of two or more characters, and the scan for words starting at ``i``
+        stops at the first substring that starts none: jieba's ``FREQ`` holds every prefix of
+        every word (with frequency 0), so a substring missing from it has no longer word.
+        """
         s = self.simplify(text)
         n = len(s)
         if not n:
             return 0.0
+        freq, log, log_total, max_word = self.freq, math.log, self.log_total, self.max_word
         best = [0.0] * (n + 1)
         for i in range(n - 1, -1, -1):
-            single = self._word(s[i])
-            top = (self.unknown if single is None else single) + best[i + 1]
-            for j in range(i + 2, min(n, i + self.max_word) + 1):
-                w = self._word(s[i:j])
-                if w is not None and w + best[j] > top:
-                    top = w + best[j]
+            top = self._char(s[i]) + best[i + 1]
+            for j in range(i + 2, min(n, i + max_word) + 1):
+                f = freq.get(s[i:j])
+                if f is None:
+                    break
+                if f:
+                    score = log(f) - log_total + best[j]
+                    if score > top:
+                        top = score
             best[i] = top
         return best[0] / n
 
@@ -294,6 +318,8 @@ def _silent_runs(text: str, rule: MojibakeRule, r: MojibakeRules):
     """(earliest possible start, end) of a garbage run ending in a glued stray letter."""
     for m in _GLUED.finditer(text):
         j = m.start()
+        if text[j] in r.mask_letters:
+            continue  # "xx家", "x项": a masked number, not a stray trail byte
         k = j
         while k > 0 and j - k < rule.max_run and _run_bytes(text[k - 1], r) is not None \
                 and not text[k - 1].isascii():
@@ -374,6 +400,8 @@ def _flags(text: str, r: MojibakeRules) -> list[str]:
     scorer = None
     for m in _GLUED.finditer(text):
         j = m.start()
+        if text[j] in r.mask_letters:
+            continue
         k = j
         while k > 0 and j - k < 3 and not text[k - 1].isascii() and _gb2(text[k - 1], r.encoding):
             k -= 1
@@ -393,13 +421,20 @@ def repair_mojibake(text: str, rules: MojibakeRules) -> StepResult:
     """Apply the rules in order until the text stops changing; then flag what still looks bad."""
     result = StepResult(text)
     changed, passes = True, 0
+    suspicious = None  # _suspicious(result.text), kept until the text changes
     while changed and passes < _MAX_PASSES:  # the bound only guards against a looping table
         changed, passes = False, passes + 1
         for rule in rules.rules:
             if rule.method == "table":
-                changed |= _apply_table(result, rule)
-            elif _suspicious(result.text, rules):
-                changed |= _apply_shift(result, rule, rules)
-    if _suspicious(result.text, rules):
+                if _apply_table(result, rule):
+                    changed, suspicious = True, None
+                continue
+            if suspicious is None:
+                suspicious = _suspicious(result.text, rules)
+            if suspicious and _apply_shift(result, rule, rules):
+                changed, suspicious = True, None
+    if suspicious is None:
+        suspicious = _suspicious(result.text, rules)
+    if suspicious:
         result.flagged = _flags(result.text, rules)
     return result
