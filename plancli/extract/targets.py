@@ -41,6 +41,8 @@ class TargetRules(rules_mod.RuleFile):
     indicator_trail: rules_mod.Pattern
     unitless_before: rules_mod.Pattern
     unitless_after: rules_mod.Pattern
+    increase_before: rules_mod.Pattern
+    annual: rules_mod.Pattern
 
     def of_kind(self, kind: str) -> list[TargetRule]:
         return [r for r in self.rules if r.kind == kind]
@@ -169,11 +171,19 @@ def extract(ctx) -> list[Target]:
                 base = None
                 bm = rules_mod.compiled(tr.baseline_cue).search(tail) or rules_mod.compiled(tr.baseline_cue).search(head)
                 if bm:
-                    base = Baseline(value=None, year=int(bm.group("year")))
+                    base_year = int(bm.group("year")) if bm.group("year") else tr.five_year_plans.get(bm.group("plan"))
+                    base = Baseline(value=None, year=base_year)
+                comparator = q.comparator or "="
+                if comparator in ("=", ">=") and rules_mod.compiled(tr.increase_before).search(head):
+                    comparator = "+"
+                clause_year = year_in(clause, tr)
+                # an annual goal takes only a year its own sentence names, not one from context
+                annual = rules_mod.compiled(tr.annual).search(clause)
+                target_year = clause_year or (sentence_year if annual else year)
                 indicator = _clean_indicator(head, tr) or _clean_indicator(tail, tr)
                 found.append(Target(
                     id="", indicator=indicator, value=q.value, value_max=q.value_max, unit=q.unit,
-                    comparator=q.comparator or "=", year=year, baseline=base, masked=q.masked,
+                    comparator=comparator, year=target_year, baseline=base, masked=q.masked,
                     section=key, text=clause, span=(cs, ce),
                     rule=goal_id if info.is_goal else forward_id))
 
