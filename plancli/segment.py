@@ -162,6 +162,11 @@ def _title(text: str, start: int, limit: int, stop: int) -> tuple[str, int]:
         end += 1
     title = text[start:end]
     latin = sum(c.isascii() for c in title) > len(title) / 2
+    if latin:  # an English heading ends at its first full stop: "1. Encourage … . The …"
+        dot = re.search(r"(?<=[A-Za-z0-9)\"”])\.(?=\s)", title)
+        if dot:
+            end = start + dot.start()
+            title = text[start:end]
     if latin:
         limit *= 2
     if len(title) > limit:

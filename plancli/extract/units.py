@@ -167,25 +167,23 @@ def parse_list(text: str, ur: UnitRules, label: str | None = None) -> Responsibi
     return Responsibility(units=units, lead=lead, support=support)
 
 
-def find_responsibilities(text: str, start: int, end: int, rules_dir=None) -> list[Responsibility]:
-    """Labelled responsibility lists (and English "led by") inside text[start:end]."""
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+#: Labelled lists say who is responsible wherever they stand; an unlabelled "由A牵头" sentence
+#: only inside a task (elsewhere it is often who runs a procedure).
+LABELLED = ("label", "english")
+ALL_KINDS = ("lead_sentence", "label", "english")
+
+
+def find_responsibilities(text: str, start: int, end: int, rules_dir=None,
+                          kinds: tuple[str, ...] = ALL_KINDS) -> list[Responsibility]:
+    """Responsibility lists inside text[start:end]: labelled lists, 由A牵头 sentences, "led by"."""
     ur = rules(rules_dir)
     found: list[Responsibility] = []
     looks_like_unit = rules_mod.compiled(ur.suffix_pattern)
-    for rule in ur.of_kind("lead_sentence"):
-        if rule.requires and rule.requires not in text[start:end]:
-            continue
-        for m in rules_mod.compiled(rule.pattern).finditer(text, start, end):
-            lead = split_units(m.group("list"), ur)
-            # one list, so "市发改委牵头,科技局配合" restores 市 on the supporting unit too
-            everyone = split_units(f"{m.group('list')}、{m.group('support') or ''}", ur)
-            support = [u for u in everyone if u not in lead]
-            # prose also says 牵头 ("以企业为牵头"): every name must look like a unit
-            if not lead or not all(looks_like_unit.search(u) for u in everyone):
-                continue
-            found.append(Responsibility(units=everyone, lead=lead, support=support,
-                                        span=(m.start(), m.end()), rule=rule.id))
-    for rule in ur.of_kind("label") + ur.of_kind("english"):
+    for rule in [r for r in ur.rules if r.kind in kinds and r.kind in LABELLED]:
         for m in rules_mod.compiled(rule.pattern).finditer(text, start, end):
             body = m.group("list")
             if rule.kind == "english":
@@ -196,6 +194,20 @@ def find_responsibilities(text: str, start: int, end: int, rules_dir=None) -> li
             if r.units:
                 r.span, r.rule = (m.start(), m.end()), rule.id
                 found.append(r)
+    for rule in ur.of_kind("lead_sentence") if "lead_sentence" in kinds else []:
+        if rule.requires and rule.requires not in text[start:end]:
+            continue
+        for m in rules_mod.compiled(rule.pattern).finditer(text, start, end):
+            lead = split_units(m.group("list"), ur)
+            # one list, so "市发改委牵头,科技局配合" restores 市 on the supporting unit too
+            everyone = split_units(f"{m.group('list')}、{m.group('support') or ''}", ur)
+            support = [u for u in everyone if u not in lead]
+            # prose also says 牵头 ("以企业为牵头"): every name must look like a unit
+            if not lead or not all(looks_like_unit.search(u) for u in everyone):
+                continue
+            if not any(_overlap((m.start(), m.end()), r.span) for r in found):  # a labelled list has it
+                found.append(Responsibility(units=everyone, lead=lead, support=support,
+                                            span=(m.start(), m.end()), rule=rule.id))
     return found
 
 
@@ -275,12 +287,17 @@ def document_units(ctx, tasks) -> list[Unit]:
     forms: dict[str, Counter] = defaultdict(Counter)
     lead: Counter = Counter()
     support: Counter = Counter()
+    found = {r.span: r for r in find_responsibilities(ctx.text, 0, len(ctx.text), ctx.rules_dir, LABELLED)}
     for task in tasks:
-        for name in task.units:
+        for r in find_responsibilities(ctx.text, *task.span, ctx.rules_dir, ("lead_sentence",)):
+            if not any(_overlap(r.span, span) for span in found):
+                found[r.span] = r
+    for r in found.values():
+        for name in r.units:
             forms[gaz.canonical(name)][name] += 1
-        for name in task.responsible.lead:
+        for name in r.lead:
             lead[gaz.canonical(name)] += 1
-        for name in task.responsible.support:
+        for name in r.support:
             support[gaz.canonical(name)] += 1
     extra = _table_units(ctx.text, ur) + _duty_units(ctx, ur)
     if ctx.language == "en":
