@@ -55,7 +55,7 @@ def extract(ctx) -> list[Subsidy]:
 
     sr = rules(ctx.rules_dir)
     text = ctx.text
-    money_rule, ratio_rule = sr.first("money"), sr.first("ratio")
+    money_rule, ratio_rule, share_rule = sr.first("money"), sr.first("ratio"), sr.first("share")
     form_pat = rules_mod.compiled(money_rule.pattern) if money_rule else None
     ratio_form = rules_mod.compiled(ratio_rule.pattern) if ratio_rule else None
     excludes = sr.patterns("exclude")
@@ -75,6 +75,8 @@ def extract(ctx) -> list[Subsidy]:
         quantities = find_quantities(sentence, ctx.rules_dir)
         shares = [q for q in quantities if q.kind == "percent"
                   and any(p.search(sentence[: q.span[0]]) for p in share_pats)]
+        # with no amount in the sentence, a share of cost is the subsidy itself ("按…的20%给予补贴")
+        share_only = shares and not any(q.kind == "money" for q in quantities)
         for cs, ce in clauses(sentence):
             clause = sentence[cs:ce]
             if any(p.search(clause) for p in excludes):
@@ -91,6 +93,10 @@ def extract(ctx) -> list[Subsidy]:
                     form_match = _nearest(form_pat, sentence, q.span[0])
                     ratio = shares[0].value / 100 if shares and shares[0].value is not None else None
                     rule_id = money_rule.id
+                elif share_only and q in shares and share_rule is not None and _GRANT_VERB.search(clause):
+                    form_match = _nearest(form_pat, sentence, q.span[0])
+                    ratio = q.value / 100 if q.value is not None else None
+                    rule_id = share_rule.id
                 elif q.kind == "ratio" and ratio_form is not None and ratio_form.search(clause):
                     parts = q.ratio_parts or []
                     if len(parts) < 2 or not parts[0]:
