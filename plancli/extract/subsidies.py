@@ -124,7 +124,9 @@ def extract(ctx) -> list[Subsidy]:
                     for fs, fe in clauses(sentence):
                         if fs <= form_match.start() < fe:
                             ts, te = min(cs, fs), max(ce, fe)
-                region = sentence[ts:te]
+                # payment terms may follow the amount ("给予1亿元资助,连续支持5年"), up to the next amount
+                later = [x.span[0] for x in quantities if x.kind == "money" and x.span[0] > q.span[1]]
+                region = sentence[ts: max(te, later[0] if later else len(sentence))]
                 once = True if any(p.search(region) for p in once_pats) else \
                     False if any(p.search(region) for p in annual_pats) else None
                 # the recipient is named in the record's own clauses or the one just before
