@@ -10,7 +10,9 @@ import re
 
 from plancli.normalize.step import StepResult
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+#: Runs, not single characters: counting by run lengths is ~5x faster on Chinese text than
+#: ``len(findall)`` of one-character matches (each match is a new string object).
+_CJK_RUNS = re.compile(r"[\u4e00-\u9fff]+")
 _LATIN = re.compile(r"[A-Za-z]")
 
 #: Share of CJK characters that OpenCC changes above which a text counts as Traditional;
@@ -33,12 +35,13 @@ def to_simplified(text: str) -> tuple[str | None, StepResult]:
     are still converted, but the script is only reported when Chinese is the page's language
     (the same share ``segment.detect_language`` uses).
     """
-    cjk = len(_CJK.findall(text))
+    cjk = sum(map(len, _CJK_RUNS.findall(text)))
     if not cjk:
         return None, StepResult(text)
     converted = _converter().convert(text)
     result = StepResult(converted)
-    is_chinese = cjk * 3 >= len(_LATIN.findall(text))
+    # Latin letters are at most the non-CJK characters: mostly-Chinese pages need no count.
+    is_chinese = cjk * 3 >= len(text) - cjk or cjk * 3 >= len(_LATIN.findall(text))
     if converted == text:  # the usual case for Simplified pages: no per-character comparison
         return ("simplified" if is_chinese else None), result
     if len(converted) == len(text):
