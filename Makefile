@@ -17,6 +17,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[bench]"
+	touch $@ $(VENV)/.installed
+
 ## run: install and extract every sample, printing readable tables
 run: $(VENV)/.installed
 	$(BIN)/plancli extract samples/*.txt --format table
@@ -24,6 +28,10 @@ run: $(VENV)/.installed
 ## test: install with test extras and run the test suite
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+## bench: speed and memory against jieba (bench/run.py; BENCH_ARGS="--big --profile --record")
+bench: $(VENV)/.installed-bench
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## score: dev-set score against ../shared/gold
 score: $(VENV)/.installed
