@@ -66,7 +66,7 @@ def _lines(text: str) -> list[str]:
 
 
 def plan_period(title: str | None, text: str, mr: MetadataRules) -> tuple[int | None, int | None]:
-    """The period from the title; else the five-year plan the text is written for.
+    """The period from the title (years, or a five-year-plan name); else the plan the text is for.
 
     A text that names one five-year plan as a time frame ("到“十四五”末", "十四五期间") is a plan
     for that period. One that names several is reviewing the past as well ("“十二五”期间 …
@@ -81,6 +81,9 @@ def plan_period(title: str | None, text: str, mr: MetadataRules) -> tuple[int | 
     names = "|".join(re.escape(k) for k in sorted(mr.five_year_plans, key=len, reverse=True))
     if not names:
         return None, None
+    in_title = set(re.findall(names, title or ""))
+    if len(in_title) == 1:  # "某某县“十四五”科技创新发展规划": the title says which plan it is
+        return mr.five_year_plans[in_title.pop()]
     named = set(re.findall(names, text))
     if len(named) != 1:
         return None, None
