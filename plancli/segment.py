@@ -58,7 +58,7 @@ def rules(rules_dir=None) -> HeadingRules:
 
 
 def numeral_value(token: str) -> int | None:
-    """1 for "1", "一", "①", "first"; 25 for "二十五"; None for masked ("X", "_")."""
+    """1 for "1", "一", "①", "first", "I"; 25 for "二十五"; None for masked ("X", "_")."""
     token = token.strip().lower()
     if not token:
         return None
@@ -66,6 +66,11 @@ def numeral_value(token: str) -> int | None:
         return int(token)
     if token in EN_ORDINALS:
         return EN_ORDINALS[token]
+    if re.fullmatch(r"[ivx]{1,5}", token) and token != "x":  # Roman numerals: i … xx (a lone X masks)
+        values = {"i": 1, "v": 5, "x": 10}
+        total = sum(-values[c] if values[c] < values.get(n, 0) else values[c]
+                    for c, n in zip(token, token[1:] + " "))
+        return total
     if len(token) == 1 and token in CIRCLED:
         return CIRCLED.index(token) + 1
     if all(c in CN_DIGITS or c in "十百" for c in token):

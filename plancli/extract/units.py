@@ -267,13 +267,16 @@ def _duty_units(ctx, ur: UnitRules) -> list[tuple[str, str]]:
     return out
 
 
-def _english_sentence_units(ctx, ur: UnitRules) -> list[tuple[str, str]]:
+def _english_sentence_units(ctx, ur: UnitRules, counted: list[tuple[int, int]]) -> list[tuple[str, str]]:
+    """Units named in English responsibility sentences that no "led by" list already counted."""
     from plancli.segment import sentences
 
     out: list[tuple[str, str]] = []
     for rule in ur.of_kind("english_sentence"):
         pat = rules_mod.compiled(rule.pattern)
         for s, e in sentences(ctx.text):
+            if any(_overlap((s, e), span) for span in counted):
+                continue
             sent = ctx.text[s:e]
             if pat.search(sent):
                 out += [(n, rule.id) for n in english_units(sent, ur)]
@@ -301,7 +304,7 @@ def document_units(ctx, tasks) -> list[Unit]:
             support[gaz.canonical(name)] += 1
     extra = _table_units(ctx.text, ur) + _duty_units(ctx, ur)
     if ctx.language == "en":
-        extra += _english_sentence_units(ctx, ur)
+        extra += _english_sentence_units(ctx, ur, list(found))
     for name, _rule in extra:
         forms[gaz.canonical(name)][name] += 1
     units = []
