@@ -90,40 +90,59 @@ class _Section:
         self.year = year_in(joined, tr)
 
 
+class _Cues:
+    """The rules' patterns, compiled once per rules file."""
+
+    def __init__(self, tr: TargetRules):
+        def kind(k: str) -> list[re.Pattern[str]]:
+            return [rules_mod.compiled(r.pattern) for r in tr.of_kind(k) if r.pattern]
+
+        self.forward, self.past, self.past_sentence = kind("forward_clause"), kind("exclude"), kind("exclude_sentence")
+        self.report_part, self.before, self.after = kind("exclude_part"), kind("exclude_before"), kind("exclude_after")
+        self.money_grant, self.not_quantity = kind("exclude_money"), kind("exclude_quantity")
+        self.forward_id = next((r.id for r in tr.of_kind("forward_clause")), "target.forward_clause")
+        self.goal_id = next((r.id for r in tr.of_kind("goal_section")), "target.goal_section")
+        c = rules_mod.compiled
+        self.unitless_before, self.unitless_after = c(tr.unitless_before), c(tr.unitless_after)
+        self.time_unit, self.baseline, self.increase = c(tr.time_units), c(tr.baseline_cue), c(tr.increase_before)
+        self.annual = c(tr.annual)
+
+
 def extract(ctx) -> list[Target]:
-    from plancli.quantities import find_quantities
-
     tr = rules(ctx.rules_dir)
-    text = ctx.text
-    found: list[Target] = []
-    covered: list[tuple[int, int]] = []
+    found, covered = _table_targets(ctx, tr)
+    found += _sentence_targets(ctx, tr, _Cues(tr), covered)
+    catalogue = indicators.catalogue(ctx.rules_dir)
+    found.sort(key=lambda t: t.span[0])
+    for i, t in enumerate(found, 1):
+        t.id = f"t{i}"
+        t.indicator_id = catalogue.match(t.indicator)
+    return found
 
+
+def _table_targets(ctx, tr: TargetRules) -> tuple[list[Target], list[tuple[int, int]]]:
+    """Targets of flattened tables, and the spans the tables cover (not read again as prose)."""
+    text, found, covered = ctx.text, [], []
     for table, rule in _tables(text, tr):
         covered.append(table.span)
         caption_year = year_in(text[max(0, table.span[0] - 200):table.span[0]], tr)
         for v in table.values:
+            base = Baseline(value=v.baseline_value, year=v.baseline_year) if v.baseline_value is not None else None
             found.append(Target(
                 id="", indicator=v.indicator, value=v.value, unit=v.unit, comparator=v.comparator,
-                year=v.year or caption_year,
-                baseline=Baseline(value=v.baseline_value, year=v.baseline_year) if v.baseline_value is not None else None,
-                section=_section_id(ctx, v.span[0]), text=text[v.span[0]:v.span[1]], span=v.span, rule=rule.id))
+                year=v.year or caption_year, baseline=base, section=_section_id(ctx, v.span[0]),
+                text=text[v.span[0]:v.span[1]], span=v.span, rule=rule.id))
+    return found, covered
 
-    forward = [rules_mod.compiled(r.pattern) for r in tr.of_kind("forward_clause") if r.pattern]
-    forward_id = next((r.id for r in tr.of_kind("forward_clause")), "target.forward_clause")
-    goal_id = next((r.id for r in tr.of_kind("goal_section")), "target.goal_section")
-    past = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude") if r.pattern]
-    past_sentence = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_sentence") if r.pattern]
-    report_parts = _report_parts(ctx, [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_part") if r.pattern])
-    before = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_before") if r.pattern]
-    after = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_after") if r.pattern]
-    money_grant = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_money") if r.pattern]
-    not_quantity = [rules_mod.compiled(r.pattern) for r in tr.of_kind("exclude_quantity") if r.pattern]
-    unitless_before = rules_mod.compiled(tr.unitless_before)
-    unitless_after = rules_mod.compiled(tr.unitless_after)
-    time_unit = rules_mod.compiled(tr.time_units)
 
+def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int, int]]) -> list[Target]:
+    """Targets stated in prose: sentence by sentence, clause by clause, quantity by quantity."""
+    from plancli.quantities import find_quantities
+
+    text, found = ctx.text, []
     section_info: dict[str | None, _Section] = {}
     last_year: dict[str | None, int] = {}
+    report_parts = _report_parts(ctx, cues.report_part)
     # On a page of several articles, what precedes the first one is the site's header.
     body_start = ctx.structure.parts[0].span[0] if ctx.structure.parts else 0
     for s, e in sentences(text):
@@ -139,63 +158,72 @@ def extract(ctx) -> list[Target]:
             continue
         sentence = text[s:e]
         sentence_year = year_in(sentence, tr)
-        if not sentence_year and any(p.search(sentence) for p in past_sentence):
+        if not sentence_year and any(p.search(sentence) for p in cues.past_sentence):
             continue
-        is_forward = any(p.search(sentence) for p in forward)
-        if sentence_year:
+        if sentence_year:  # "到2024年,…" dates the goals of the sentences after it
             last_year[key] = sentence_year
+        quantities = find_quantities(sentence, ctx.rules_dir)
+        if not quantities:
+            continue
+        is_forward = any(p.search(sentence) for p in cues.forward)
         year = sentence_year or info.year or last_year.get(key)
         for cs, ce in clauses(text, s, e):
             clause = text[cs:ce]
-            if any(p.search(clause) for p in past):
+            mine = [q for q in quantities if cs <= s + q.span[0] < ce]
+            if not mine or any(p.search(clause) for p in cues.past):
                 continue
-            for q in find_quantities(clause, ctx.rules_dir):
-                if q.kind == "ratio" or any(p.search(q.text) for p in not_quantity) and not q.masked:
+            for q in mine:
+                qs, qe = s + q.span[0] - cs, s + q.span[1] - cs  # the quantity within the clause
+                head, tail = clause[:qs], clause[qe:]
+                if not _is_goal_quantity(q, head, tail, clause, sentence, ctx.language, info.is_goal,
+                                         is_forward, cues):
                     continue
-                # in Chinese plans 以上/不低于/左右 mark a goal; English "more than" also describes the present
-                bounded = ctx.language == "zh" and q.comparator in (">=", "<=", "~")
-                if not (info.is_goal or is_forward or bounded):
-                    continue
-                head, tail = clause[: q.span[0]], clause[q.span[1]:]
-                if any(p.search(head) for p in before) or any(p.search(tail) for p in after):
-                    continue
-                if q.unit and time_unit.match(q.unit):
-                    continue
-                granted = sentence if q.kind == "money" else clause if q.kind == "percent" else ""
-                if granted and any(p.search(granted) for p in money_grant):
-                    continue
-                lead = head + re.match(r"\D*", q.text).group()  # comparator words are in q.text
-                if not (_acceptable_unit(q, head, ctx.language, info.is_goal)
-                        or unitless_before.search(lead) or unitless_after.search(tail)):
-                    continue
-                base = None
-                bm = rules_mod.compiled(tr.baseline_cue).search(tail) or rules_mod.compiled(tr.baseline_cue).search(head)
-                if bm:
-                    base_year = int(bm.group("year")) if bm.group("year") else tr.five_year_plans.get(bm.group("plan"))
-                    base = Baseline(value=None, year=base_year)
-                comparator = q.comparator or "="
-                if comparator in ("=", ">=") and rules_mod.compiled(tr.increase_before).search(head):
-                    comparator = "+"
-                clause_year = year_in(clause, tr)
-                # an annual goal takes only a year its own sentence names, not one from context
-                annual = rules_mod.compiled(tr.annual).search(clause)
-                target_year = clause_year or (sentence_year if annual else year)
-                indicator = _clean_indicator(head, tr) or _clean_indicator(tail, tr)
-                found.append(Target(
-                    id="", indicator=indicator, value=q.value, value_max=q.value_max, unit=q.unit,
-                    comparator=comparator, year=target_year, baseline=base, masked=q.masked,
-                    section=key, text=clause, span=(cs, ce),
-                    rule=goal_id if info.is_goal else forward_id))
-
-    catalogue = indicators.catalogue(ctx.rules_dir)
-    found.sort(key=lambda t: t.span[0])
-    for i, t in enumerate(found, 1):
-        t.id = f"t{i}"
-        t.indicator_id = catalogue.match(t.indicator)
+                found.append(_target(q, head, tail, clause, (cs, ce), key, info.is_goal, sentence_year,
+                                     year, tr, cues))
     return found
 
 
-def _acceptable_unit(q, head: str, language: str, in_goal: bool) -> bool:
+def _is_goal_quantity(q, head: str, tail: str, clause: str, sentence: str, language: str,
+                      in_goal: bool, is_forward: bool, cues: _Cues) -> bool:
+    """Whether a quantity states a goal (every exclusion rule in rules/targets.yaml says no)."""
+    if q.kind == "ratio" or (any(p.search(q.text) for p in cues.not_quantity) and not q.masked):
+        return False
+    # in Chinese plans 以上/不低于/左右 mark a goal; English "more than" also describes the present
+    bounded = language == "zh" and q.comparator in (">=", "<=", "~")
+    if not (in_goal or is_forward or bounded):
+        return False
+    if any(p.search(head) for p in cues.before) or any(p.search(tail) for p in cues.after):
+        return False
+    if q.unit and cues.time_unit.match(q.unit):
+        return False
+    granted = sentence if q.kind == "money" else clause if q.kind == "percent" else ""
+    if granted and any(p.search(granted) for p in cues.money_grant):
+        return False
+    lead = head + re.match(r"\D*", q.text).group()  # comparator words are in q.text
+    return (_acceptable_unit(q, language, in_goal) or bool(cues.unitless_before.search(lead))
+            or bool(cues.unitless_after.search(tail)))
+
+
+def _target(q, head: str, tail: str, clause: str, span: tuple[int, int], section: str | None,
+            in_goal: bool, sentence_year: int | None, year: int | None, tr: TargetRules,
+            cues: _Cues) -> Target:
+    base = None
+    bm = cues.baseline.search(tail) or cues.baseline.search(head)
+    if bm:
+        base_year = int(bm.group("year")) if bm.group("year") else tr.five_year_plans.get(bm.group("plan"))
+        base = Baseline(value=None, year=base_year)
+    comparator = q.comparator or "="
+    if comparator in ("=", ">=") and cues.increase.search(head):
+        comparator = "+"
+    # an annual goal takes only a year its own sentence names, not one from context
+    target_year = year_in(clause, tr) or (sentence_year if cues.annual.search(clause) else year)
+    return Target(id="", indicator=_clean_indicator(head, tr) or _clean_indicator(tail, tr),
+                  value=q.value, value_max=q.value_max, unit=q.unit, comparator=comparator,
+                  year=target_year, baseline=base, masked=q.masked, section=section, text=clause,
+                  span=span, rule=cues.goal_id if in_goal else cues.forward_id)
+
+
+def _acceptable_unit(q, language: str, in_goal: bool) -> bool:
     """A goal needs a unit; English counts in a goals section often have none ("reached 800")."""
     if q.masked or q.unit or q.kind in ("percent", "money"):
         return True
