@@ -5,13 +5,14 @@ lives in its own module and this file only wires them together.
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
 from plancli.models import Document, Source
 from plancli.normalize import Normalized, normalize_text
 from plancli.read import DEFAULT_MAX_BYTES, Decoded, RawInput, decode_input, read_input
-from plancli.segment import Structure, detect_language, find_structure
+from plancli.segment import Structure, detect_language, find_structure, sentences
 
 
 @dataclass
@@ -24,6 +25,11 @@ class Context:
     rules_dir: str | os.PathLike[str] | None = None
     #: Tag tasks with TF-IDF keywords (loads jieba: about a second per process).
     keywords: bool = False
+
+    @functools.cached_property
+    def sentences(self) -> list[tuple[int, int]]:
+        """Sentence spans of the whole text, computed once for all extractors."""
+        return list(sentences(self.text))
 
 
 @dataclass

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import re
-import time
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Discriminator, Tag, field_validator, model_validator
@@ -587,22 +586,9 @@ def _join(a: str | None, b: str | None) -> str | None:
 
 # --- API --------------------------------------------------------------------------------------
 
-_CHECK_EVERY = 2.0  # seconds between checks that the rules file has not changed
-_engines: dict[Any, tuple[float, QuantityRules]] = {}
-
-
 def _rules_for(rules_dir) -> QuantityRules:
-    """The rules, re-checked on disk at most every few seconds: this runs once per sentence."""
-    import os
-
-    key = (str(rules_dir) if rules_dir else None, os.environ.get("PLANCLI_RULES"))
-    now = time.monotonic()
-    hit = _engines.get(key)
-    if hit and now - hit[0] < _CHECK_EVERY:
-        return hit[1]
-    rf = rules(rules_dir)
-    _engines[key] = (now, rf)
-    return rf
+    """The rules (``rules.load`` keeps them in memory and re-checks the file now and then)."""
+    return rules(rules_dir)
 
 
 def find_quantities(text: str, rules_dir=None) -> list[Quantity]:

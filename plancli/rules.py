@@ -13,6 +13,7 @@ import functools
 import importlib
 import os
 import re
+import time
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -212,14 +213,27 @@ def _load_cached(path: Path, mtime_ns: int, model: type[M]) -> M:
     return parse_file(path, model)
 
 
+#: Seconds during which a loaded rules file is used without looking at the disk again:
+#: extractors ask for their rules once per task or sentence, and a stat() each time adds up.
+RECHECK_SECONDS = 1.0
+_recent: dict[tuple, tuple[float, Any]] = {}
+
+
 def load(name: str, model: type[M], rules_dir: str | os.PathLike[str] | None = None) -> M:
-    """The validated rules file ``name``; parsed once per process (until the file changes)."""
+    """The validated rules file ``name``; parsed once per process (again when the file changes)."""
+    key = (name, model, str(rules_dir) if rules_dir else None, os.environ.get("PLANCLI_RULES"))
+    now = time.monotonic()
+    hit = _recent.get(key)
+    if hit and now - hit[0] < RECHECK_SECONDS:
+        return hit[1]
     path = file_for(name, rules_dir)
     try:
         mtime = path.stat().st_mtime_ns
     except OSError:
         raise RulesError(path, "rules file not found") from None
-    return _load_cached(path, mtime, model)
+    parsed = _load_cached(path, mtime, model)
+    _recent[key] = (now, parsed)
+    return parsed
 
 
 def load_all(rules_dir: str | os.PathLike[str] | None = None) -> dict[str, RuleFile]:

@@ -12,7 +12,7 @@ from typing import Literal
 
 from plancli import rules as rules_mod
 from plancli.models import Subsidy
-from plancli.segment import clauses, sentences
+from plancli.segment import clauses
 
 
 class SubsidyRule(rules_mod.Rule):
@@ -65,7 +65,7 @@ def extract(ctx) -> list[Subsidy]:
     share_pats, recipient_pats = sr.patterns("share"), sr.patterns("recipient")
     background = rules_mod.compiled(sr.background_sections)
     out: list[Subsidy] = []
-    for s, e in sentences(text):
+    for s, e in ctx.sentences:
         sentence = text[s:e]
         if form_pat is None or not form_pat.search(sentence):
             continue

@@ -17,7 +17,7 @@ from typing import Literal
 from plancli import rules as rules_mod
 from plancli.extract import indicators, tables
 from plancli.models import Baseline, Target
-from plancli.segment import clauses, sentences
+from plancli.segment import clauses
 
 Kind = Literal["goal_section", "forward_clause", "table_row", "serial_table", "exclude",
                "exclude_before", "exclude_after", "exclude_money", "exclude_quantity",
@@ -35,6 +35,8 @@ class TargetRules(rules_mod.RuleFile):
     background_sections: rules_mod.Pattern
     time_units: rules_mod.Pattern
     year_cues: list[rules_mod.Pattern]
+    #: Text without a match for this cheap pattern cannot hold a year cue.
+    year_hint: rules_mod.Pattern = r"\d{4}|十[一二三四五]五"
     five_year_plans: dict[str, int]
     baseline_cue: rules_mod.Pattern
     indicator_lead: rules_mod.Pattern
@@ -54,6 +56,8 @@ def rules(rules_dir=None) -> TargetRules:
 
 def year_in(text: str, tr: TargetRules) -> int | None:
     """The target year a piece of text names, if any."""
+    if not rules_mod.compiled(tr.year_hint).search(text):  # most sentences name no year
+        return None
     best: tuple[int, int] | None = None
     for pat in tr.year_cues:
         for m in rules_mod.compiled(pat).finditer(text):
@@ -145,7 +149,7 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
     report_parts = _report_parts(ctx, cues.report_part)
     # On a page of several articles, what precedes the first one is the site's header.
     body_start = ctx.structure.parts[0].span[0] if ctx.structure.parts else 0
-    for s, e in sentences(text):
+    for s, e in ctx.sentences:
         if s < body_start or any(a <= s < b for a, b in covered):
             continue
         sec = ctx.structure.section_at(s)
