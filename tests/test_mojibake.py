@@ -89,8 +89,9 @@ def test_clean_text_does_not_load_jieba():
         "text = next(Path('samples').glob('002_*.txt')).read_text(encoding='utf-8')\n"
         "assert mojibake.repair_mojibake(text, mojibake.rules()).text == text\n"
         "assert 'jieba' not in sys.modules, 'jieba loaded for clean text'\n"
+        "assert 'plancli.normalize.wordfreq' not in sys.modules, 'word frequencies read for clean text'\n"
         "mojibake.repair_mojibake('燃?廨啓C、', mojibake.rules())\n"
-        "assert 'jieba' in sys.modules\n"
+        "assert 'plancli.normalize.wordfreq' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 

@@ -17,7 +17,8 @@ reading (``min_lead``); an edge character that stays ambiguous is kept as its ``
 Forms whose bytes are truly gone are listed in ``rules/mojibake.yaml`` as plain replacements.
 What still looks damaged is left alone and reported in ``StepResult.flagged``.
 
-jieba is imported only when the text contains a run of that shape, so clean text pays nothing.
+The frequencies are read only when the text contains a run of that shape, so clean text pays
+nothing, and then only for the characters scored (``wordfreq``): jieba itself is not loaded.
 The rules repeat until the text stops changing (every repair shortens the text or turns a stray
 ASCII letter into a character, so this ends), which makes the step idempotent.
 """
@@ -146,15 +147,13 @@ class _Scorer:
     """Log-probability of text under jieba's unigram word model (best segmentation)."""
 
     def __init__(self, punctuation: tuple[tuple[str, float], ...], unknown: float):
-        import logging
-
-        import jieba
         import opencc
 
-        jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
-        self.freq = jieba.dt.FREQ
-        self.log_total = math.log(jieba.dt.total)
+        from plancli.normalize.wordfreq import table
+
+        self.words = table()  # jieba's FREQ, unpacked by first character as windows need it
+        self.freq = self.words.freq
+        self.log_total = math.log(self.words.total)
         self.punct = {ch: math.log(f) - self.log_total for ch, f in punctuation}
         self.unknown = math.log(unknown) - self.log_total
         self.max_word = 6
@@ -198,7 +197,7 @@ class _Scorer:
         n = len(s)
         if not n:
             return 0.0
-        freq, log, log_total, max_word = self.freq, math.log, self.log_total, self.max_word
+        freq, log, log_total, max_word = self.words.need(s), math.log, self.log_total, self.max_word
         best = [0.0] * (n + 1)
         for i in range(n - 1, -1, -1):
             top = self._char(s[i]) + best[i + 1]
