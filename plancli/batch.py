@@ -371,15 +371,27 @@ class _Streams:
             self.csv.add(json.loads(outcome.json))
 
 
+def _remove_stale_temp_files(opts: BatchOptions) -> None:
+    """Temp files of an earlier run that was killed (SIGKILL, power loss) are removed, so a
+    resumed run leaves nothing half-written behind; those of a run still going are kept."""
+    emit.remove_stale_temp_files(opts.out)
+    if opts.csv_dir and opts.csv_dir.is_dir():
+        emit.remove_stale_temp_files(opts.csv_dir, tuple(f"{n}.csv" for n in ("documents", *RECORD_KINDS)))
+    if opts.jsonl and opts.jsonl != "-":
+        jsonl = Path(opts.jsonl)
+        if jsonl.parent.is_dir():
+            emit.remove_stale_temp_files(jsonl.parent, (jsonl.name,))
+
+
 def _write_output(target: Path, outcome: Outcome) -> Outcome:
     """Write one result; an output that cannot be written (name too long …) fails that file."""
     try:
         with emit.atomic_writer(target) as fh:
             fh.write(outcome.json + "\n")
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:
         doc = json.loads(outcome.json)
         return _failure(doc["source"]["path"], InputError("output_error", f"cannot write {target}: "
-                                                          f"{exc.strerror or exc}"))
+                                                          f"{getattr(exc, 'strerror', None) or exc}"))
     return outcome
 
 
@@ -404,6 +416,7 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
               ([opts.jsonl] if opts.jsonl and opts.jsonl != "-" else [])
     items = discover(opts.inputs, opts.globs, exclude)
     opts.out.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temp_files(opts)
     rules_dir = os.path.abspath(opts.rules_dir) if opts.rules_dir else None
     summary = Summary(files=len(items))
     reporter.start(len(items), sum(i.size for i in items))

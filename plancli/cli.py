@@ -60,8 +60,19 @@ def _fail(path: str, exc: BaseException) -> None:
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
-    reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    print(f"plancli: {path}: {reason}", file=sys.stderr)
+    print(f"plancli: {path}: {_reason(exc)}", file=sys.stderr)
+
+
+def _reason(exc: BaseException) -> str:
+    """The message of an expected failure (InputError, RulesError), else the exception's type too."""
+    from plancli.rules import RulesError
+
+    message = getattr(exc, "message", None)
+    if message:
+        return message
+    if isinstance(exc, RulesError):
+        return f"rules: {exc}"
+    return f"internal error: {type(exc).__name__}: {exc}" if str(exc) else f"internal error: {type(exc).__name__}"
 
 
 def _expand(paths: list[str]) -> list[str]:
@@ -117,19 +128,33 @@ def extract(
         except Exception as exc:  # every failure becomes a line on stderr and an error entry
             failed += 1
             _fail(path, exc)
-            results.append(FailedDocument(source=Source(path=path), error=ErrorInfo(kind=_error_kind(exc), message=str(getattr(exc, "message", exc)))))
-    with emit.open_output(output) as out:
-        if format is Format.table:
-            emit.write_tables([d for d in results if not hasattr(d, "error")], out)
-        elif format is Format.jsonl:
-            for doc in results:
-                out.write(emit.to_json(doc) + "\n")
-        else:
-            good = results if len(files) > 1 else [d for d in results if not hasattr(d, "error")]
-            if len(files) == 1 and good:
-                out.write(emit.to_json(good[0], indent=2) + "\n")
-            elif len(files) > 1:
-                out.write(emit.to_json_array(good) + "\n")
+            results.append(FailedDocument(source=Source(path=path), error=ErrorInfo(kind=_error_kind(exc), message=_reason(exc))))
+    try:
+        with emit.open_output(output) as out:
+            if format is Format.table:
+                emit.write_tables([d for d in results if not hasattr(d, "error")], out)
+            elif format is Format.jsonl:
+                for doc in results:
+                    out.write(emit.to_json(doc) + "\n")
+            else:
+                good = results if len(files) > 1 else [d for d in results if not hasattr(d, "error")]
+                if len(files) == 1 and good:
+                    out.write(emit.to_json(good[0], indent=2) + "\n")
+                elif len(files) > 1:
+                    out.write(emit.to_json_array(good) + "\n")
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # --output is a folder, not writable, the disk is full …
+        from plancli.read import InputError
+
+        if _State.debug:
+            import traceback
+
+            traceback.print_exception(exc, file=sys.stderr)
+        _State.debug = False
+        _fail(str(output) if output else "standard output",
+              InputError("output_error", f"cannot write the output: {exc.strerror or exc}"))
+        raise typer.Exit(1) from None
     raise typer.Exit(1 if failed else 0)
 
 
@@ -316,6 +341,13 @@ def batch(
 
 
 def main() -> None:
+    if getattr(sys.stdout, "errors", None) == "strict":
+        # Under a strict UTF-8 locale an undecodable file name (a GBK name from an unzipped
+        # archive) would crash a table or `normalize` header; write it as \\udcxx instead.
+        try:
+            sys.stdout.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
     try:
         app()
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -16,21 +17,38 @@ from typing import IO, Iterator
 from pydantic import BaseModel
 
 
+#: Lone surrogates: what Python makes of file names that are not valid UTF-8 (a GBK name from an
+#: unzipped archive). UTF-8 cannot encode them, so JSON spells them as ``\udcxx`` escapes.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogates(s: str) -> str:
+    """Valid UTF-8 JSON even for undecodable file names (json.loads gives the same string back)."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", s)
+
+
 def to_json(model: BaseModel, indent: int | None = None) -> str:
-    return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=indent)
+    return _escape_surrogates(json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=indent))
 
 
 def to_json_array(models: list[BaseModel]) -> str:
-    return json.dumps([m.model_dump(mode="json") for m in models], ensure_ascii=False, indent=2)
+    return _escape_surrogates(json.dumps([m.model_dump(mode="json") for m in models], ensure_ascii=False, indent=2))
 
 
 @contextlib.contextmanager
 def atomic_writer(path: Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None) -> Iterator[IO]:
-    """Write to a temp file beside ``path`` and rename it into place only when complete."""
+    """Write to a temp file beside ``path`` and rename it into place only when complete.
+
+    The temp file is ``.NAME.PID.XXXXXXXX.part``: a run killed with SIGKILL cannot remove it, and
+    the PID lets a later run tell it from the temp file of a run still going
+    (:func:`remove_stale_temp_files`). Text that UTF-8 cannot encode (lone surrogates from
+    undecodable file names) is written as ``\\udcxx`` rather than failing the whole file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent)
     try:
-        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as fh:
+        errors = None if "b" in mode else "backslashreplace"
+        with os.fdopen(fd, mode, encoding=encoding, newline=newline, errors=errors) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -39,6 +57,38 @@ def atomic_writer(path: Path, mode: str = "w", encoding: str | None = "utf-8", n
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temp_files(folder: Path, names: tuple[str, ...] | None = None) -> int:
+    """Remove temp files of :func:`atomic_writer` left under ``folder`` by runs that were killed
+    (their PID is gone); ``names`` limits it to the temp files of those outputs. Returns how many."""
+    removed = 0
+    for dirpath, _dirnames, filenames in os.walk(folder):
+        for fname in filenames:
+            if not (fname.startswith(".") and fname.endswith(".part")):
+                continue
+            name, _, rest = fname[1:-len(".part")].rpartition(".")  # strip the random part
+            name, _, pid = name.rpartition(".")
+            if not pid.isdigit() or (names is not None and name not in names) or _alive(int(pid)):
+                continue
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(dirpath, fname))
+                removed += 1
+        if names is not None:
+            break  # named outputs sit directly in the folder
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: leave its files alone
+        return True
+    return True
 
 
 @contextlib.contextmanager

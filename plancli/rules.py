@@ -64,9 +64,132 @@ def lint_pattern(pattern: str) -> str:
         re.compile(pattern)
     except re.error as exc:
         raise ValueError(f"invalid regex {_short(pattern)}: {exc}") from None
-    if _NESTED_QUANTIFIER.search(pattern):
+    if _NESTED_QUANTIFIER.search(pattern) or _nested_repeat(pattern):
         raise ValueError(f"regex {_short(pattern)} nests quantifiers (catastrophic backtracking risk)")
     return pattern
+
+
+# The text check above cannot see through inner groups or character classes holding brackets:
+# ((a+))+, ((\d+),?)+, ([()]+)+. This one walks the parsed pattern: a repeat whose body holds
+# another variable-length repeat is refused unless every alternative of the body has a required
+# character the inner repeats cannot match, which fixes where each round ends (\d+(?:\+\d+)+).
+
+def _nested_repeat(pattern: str) -> bool:
+    try:
+        from re import _constants as C, _parser as P  # the parser behind re.compile
+
+        tree = P.parse(pattern)
+    except Exception:  # another Python's internals: the text check still applies
+        return False
+    return _has_nested(tree, C)
+
+
+def _subsequences(op, av, C) -> list:
+    if op is C.SUBPATTERN:
+        return [av[-1]]
+    if op is C.BRANCH:
+        return list(av[1])
+    if op in (C.ASSERT, C.ASSERT_NOT):
+        return [av[1]]
+    if op is C.ATOMIC_GROUP:
+        return [av]
+    if op is C.GROUPREF_EXISTS:
+        return [av[1]] + ([av[2]] if av[2] is not None else [])
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        return [av[2]]
+    return []
+
+
+def _has_nested(seq, C) -> bool:
+    for op, av in seq:
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[1] > 1:
+            body = av[2]
+            if any(not _delimited(alt, C) for alt in _alternatives(body, C)):
+                return True
+        if any(_has_nested(sub, C) for sub in _subsequences(op, av, C)):
+            return True
+    return False
+
+
+def _alternatives(seq, C) -> list[list]:
+    """The body as alternatives: (x+|y) is two, x+y is one."""
+    items = list(seq)
+    while len(items) == 1 and items[0][0] is C.SUBPATTERN:
+        items = list(items[0][1][-1])
+    if len(items) == 1 and items[0][0] is C.BRANCH:
+        return [list(b) for b in items[0][1][1]]
+    return [items]
+
+
+def _repeated_atoms(seq, C, inside: bool = False) -> list:
+    """Character atoms that a variable-length repeat within ``seq`` can consume."""
+    atoms = []
+    for op, av in seq:
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            atoms += _repeated_atoms(av[2], C, inside or av[0] != av[1])
+        elif op in (C.LITERAL, C.NOT_LITERAL, C.ANY, C.IN, C.GROUPREF):
+            if inside:
+                atoms.append((op, av))
+        else:
+            for sub in _subsequences(op, av, C):
+                atoms += _repeated_atoms(sub, C, inside)
+    return atoms
+
+
+def _required_chars(seq, C) -> list[set[str]]:
+    """Character sets of atoms every match of ``seq`` must contain (small literal sets only)."""
+    found = []
+    for op, av in seq:
+        if op is C.LITERAL:
+            found.append({chr(av)})
+        elif op is C.IN and all(o in (C.LITERAL, C.RANGE) for o, _ in av):
+            chars: set[str] = set()
+            for o, a in av:
+                chars.update([chr(a)] if o is C.LITERAL else map(chr, range(a[0], min(a[1], a[0] + 512) + 1)))
+            found.append(chars)
+        elif op is C.SUBPATTERN:
+            found += _required_chars(av[-1], C)
+    return found
+
+
+def _delimited(alt: list, C) -> bool:
+    atoms = _repeated_atoms(alt, C)
+    if not atoms:
+        return True
+    for chars in _required_chars(alt, C):
+        variants = {v for c in chars for v in (c, c.lower(), c.upper())}
+        if not any(_matches(atom, c, C) for atom in atoms for c in variants):
+            return True
+    return False
+
+
+_CATEGORIES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_SPACE": r"\s",
+               "CATEGORY_NOT_SPACE": r"\S", "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W"}
+
+
+def _matches(atom, ch: str, C) -> bool:
+    """May ``atom`` match ``ch``? (True when unsure.)"""
+    op, av = atom
+    if op is C.LITERAL:
+        return chr(av) == ch
+    if op is C.NOT_LITERAL:
+        return chr(av) != ch
+    if op is not C.IN:
+        return True  # ANY, a back reference
+    negate, hit = False, False
+    for o, a in av:
+        if o is C.NEGATE:
+            negate = True
+        elif o is C.LITERAL:
+            hit |= chr(a) == ch
+        elif o is C.RANGE:
+            hit |= a[0] <= ord(ch) <= a[1]
+        elif o is C.CATEGORY:
+            cat = _CATEGORIES.get(str(a))
+            hit |= cat is None or re.fullmatch(cat, ch) is not None
+        else:
+            return True
+    return hit != negate
 
 
 #: A regex field in a rules model: validated and linted at load.
