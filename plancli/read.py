@@ -81,7 +81,9 @@ def read_input(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES)
     """Read a file (or ``-`` for standard input) with clear errors for what cannot be read."""
     name = os.fspath(path)
     if name == "-":
-        data = sys.stdin.buffer.read(max_bytes + 1)
+        if sys.stdin is None:
+            raise InputError("unreadable", "standard input is closed")
+        data = _read_at_most(sys.stdin.buffer, max_bytes)
         if len(data) > max_bytes:
             raise InputError("too_large", f"standard input is larger than --max-bytes ({max_bytes} bytes)")
         return RawInput("-", data)
@@ -100,13 +102,31 @@ def read_input(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES)
     if st.st_size > max_bytes:
         raise InputError("too_large", f"file is {st.st_size} bytes, over the limit of {max_bytes} "
                                       "(raise it with --max-bytes)")
+    regular = stat.S_ISREG(st.st_mode)
     try:
-        data = p.read_bytes()
+        with open(p, "rb") as fh:
+            # A FIFO, device or /dev/fd pipe (`<(curl …)`) is read like standard input, up to the
+            # limit (/dev/zero ends); a FIFO waits for its writer, as `cat` does.
+            data = fh.read() if regular else _read_at_most(fh, max_bytes)
     except PermissionError:
         raise InputError("permission_denied", "permission denied") from None
     except OSError as exc:
         raise InputError("unreadable", exc.strerror or str(exc)) from None
+    if len(data) > max_bytes:  # grew while being read, or not a regular file
+        raise InputError("too_large", f"more than the limit of {max_bytes} bytes (raise it with --max-bytes)")
     return RawInput(name, data)
+
+
+def _read_at_most(fh, max_bytes: int, chunk: int = 1 << 20) -> bytes:
+    """Read until end of file or until more than ``max_bytes`` bytes have come."""
+    parts, total = [], 0
+    while total <= max_bytes:
+        part = fh.read(min(chunk, max_bytes + 1 - total))
+        if not part:
+            break
+        parts.append(part)
+        total += len(part)
+    return b"".join(parts)
 
 
 def _plausible_share(text: str) -> float:
