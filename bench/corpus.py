@@ -22,7 +22,7 @@ class Doc:
     path: Path
     encoding: str
     nbytes: int  # on disk
-    text: str  # the decoded text (what jieba gets)
+    utf8: int  # size of the same text in UTF-8
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Corpus:
 
     @property
     def utf8_bytes(self) -> int:
-        return sum(len(d.text.encode("utf-8")) for d in self.docs)
+        return sum(d.utf8 for d in self.docs)
 
 
 def sample_texts() -> list[tuple[str, str]]:
@@ -53,16 +53,16 @@ def build(size_mb: float, folder: Path | None = None) -> Corpus:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    samples = sample_texts()
+    samples = [(stem, text, len(text.encode("utf-8"))) for stem, text in sample_texts()]
     docs: list[Doc] = []
     total, i = 0, 0
     while total < size_mb * MB:
-        stem, text = samples[i % len(samples)]
+        stem, text, utf8 = samples[i % len(samples)]
         enc = ENCODINGS[i % len(ENCODINGS)]
         data = text.encode(enc)
         path = folder / f"{i:05d}_{stem[:3]}_{enc.replace('-', '')}.txt"
         path.write_bytes(data)
-        docs.append(Doc(path, enc, len(data), text))
+        docs.append(Doc(path, enc, len(data), utf8))
         total += len(data)
         i += 1
     return Corpus(folder, docs)
