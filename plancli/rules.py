@@ -300,6 +300,10 @@ def parse_file(path: Path, model: type[M]) -> M:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RulesError(path, f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise RulesError(path, f"not UTF-8 (byte {exc.object[exc.start]:#04x}); save rules files as UTF-8",
+                         line=line) from None
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
     try:
         data = yaml.load(text, Loader=loader)
