@@ -52,6 +52,11 @@ class HeadingRules(rules_mod.RuleFile):
         unnamed = [re.sub(r"\(\?P<\w+>", "(?:", r.pattern) for r in self.rules]
         return re.compile("|".join(f"(?:{p})" for p in unnamed))
 
+    @functools.cached_property
+    def any_marker_at(self) -> re.Pattern[str]:
+        """A zero-width version, so ``finditer`` reports every position, overlapping ones too."""
+        return re.compile(f"(?=(?:{self.any_marker.pattern}))")
+
 
 def rules(rules_dir=None) -> HeadingRules:
     return rules_mod.load("headings", HeadingRules, rules_dir)
@@ -185,36 +190,32 @@ def _title(text: str, start: int, limit: int, stop: int) -> tuple[str, int]:
 
 def find_structure(text: str, rules_dir=None) -> Structure:
     hr = rules(rules_dir)
+    # Every position where some marker pattern matches, found in one C-level scan; the passes
+    # below only look at these instead of trying the rules at every line start and full stop.
+    hits = [m.start() for m in hr.any_marker_at.finditer(text)]
+    candidates = dict(sorted(_candidates(text, hr), key=lambda c: (c[0], not c[1]), reverse=True))
     markers: list[_Marker] = []
-    seen: set[int] = set()
-    for pos, line_start in sorted(_candidates(text, hr)):
-        if pos in seen or pos >= len(text):
-            continue
-        seen.add(pos)
-        mk = _match_at(text, pos, line_start, hr)
-        if mk:
-            markers.append(mk)
+    for pos in hits:
+        if pos in candidates:
+            mk = _match_at(text, pos, candidates[pos], hr)
+            if mk:
+                markers.append(mk)
     # Run-on headings: "三、工作任务(一)加强…" — a first child glued to a short heading title,
     # or the next number of a family that runs on across chapters ("三、保障措施(十四)…");
     # "…工作计划一、2022年工作总结…" — a document title glued to its first heading.
     extra: list[_Marker] = []
     starts = {m.start for m in markers}
-    for pos, line_start in _candidates(text, hr):
+    for pos, line_start in candidates.items():
         if not line_start or pos in starts:
             continue
-        for i in range(pos + 4, min(len(text), pos + 40)):
-            if text[i] in "。;!?\n,,:":
-                break
+        for i in _hits_between(hits, text, pos + 4, pos + 40, "。;!?\n,,:"):
             glued = _match_at(text, i, False, hr)
             if glued and glued.num == 1 and not glued.rule.part:
                 extra.append(glued)
                 break
     last_num: dict[str, int] = {}
     for mk in markers:
-        window_end = min(len(text), mk.end + 16)
-        for i in range(mk.end + 2, window_end):
-            if text[i] in "。;!?\n,,":
-                break
+        for i in _hits_between(hits, text, mk.end + 2, mk.end + 16, "。;!?\n,,"):
             child = _match_at(text, i, False, hr)
             if child and child.rule.family != mk.rule.family and child.num is not None and (
                     child.num in (1, 2) or child.num == last_num.get(child.rule.family, -1) + 1):
@@ -228,6 +229,20 @@ def find_structure(text: str, rules_dir=None) -> Structure:
         unique.setdefault(mk.start, mk)
     markers = sorted(unique.values(), key=lambda m: m.start)
     return Structure(_build_tree(text, markers))
+
+
+def _hits_between(hits: list[int], text: str, start: int, end: int, stops: str) -> Iterator[int]:
+    """Marker positions in [start, end) not separated from ``start`` by a stop character."""
+    end = min(end, len(text))
+    i = bisect.bisect_left(hits, start)
+    checked = start
+    while i < len(hits) and hits[i] < end:
+        pos = hits[i]
+        if any(c in stops for c in text[checked:pos + 1]):
+            return
+        checked = pos + 1
+        yield pos
+        i += 1
 
 
 def _build_tree(text: str, markers: list[_Marker]) -> list[Section]:
