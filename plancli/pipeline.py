@@ -31,6 +31,19 @@ class Context:
         """Sentence spans of the whole text, computed once for all extractors."""
         return list(sentences(self.text))
 
+    @functools.cached_property
+    def _quantities(self) -> dict[tuple[int, int], list]:
+        return {}
+
+    def quantities(self, start: int, end: int) -> list:
+        """Quantities of text[start:end] (spans relative to ``start``), parsed once per piece."""
+        key = (start, end)
+        if key not in self._quantities:
+            from plancli.quantities import find_quantities
+
+            self._quantities[key] = find_quantities(self.text[start:end], self.rules_dir)
+        return self._quantities[key]
+
 
 @dataclass
 class Prepared:

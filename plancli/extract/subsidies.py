@@ -51,8 +51,6 @@ def _nearest(pattern, text: str, pos: int) -> re.Match[str] | None:
 
 
 def extract(ctx) -> list[Subsidy]:
-    from plancli.quantities import find_quantities
-
     sr = rules(ctx.rules_dir)
     text = ctx.text
     money_rule, ratio_rule, share_rule = sr.first("money"), sr.first("ratio"), sr.first("share")
@@ -72,7 +70,7 @@ def extract(ctx) -> list[Subsidy]:
         sec = ctx.structure.section_at(s)
         if any(background.search(x.title) for x in ctx.structure.ancestors(sec) if x.kind == "heading"):
             continue
-        quantities = find_quantities(sentence, ctx.rules_dir)
+        quantities = ctx.quantities(s, e)
         shares = [q for q in quantities if q.kind == "percent"
                   and any(p.search(sentence[: q.span[0]]) for p in share_pats)]
         # with no amount in the sentence, a share of cost is the subsidy itself ("按…的20%给予补贴")

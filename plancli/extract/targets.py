@@ -37,6 +37,8 @@ class TargetRules(rules_mod.RuleFile):
     year_cues: list[rules_mod.Pattern]
     #: Text without a match for this cheap pattern cannot hold a year cue.
     year_hint: rules_mod.Pattern = r"\d{4}|十[一二三四五]五"
+    #: Sentences without a match hold no quantity that the exclusion rules would let through.
+    quantity_hint: rules_mod.Pattern = r"[0-9xX]"
     five_year_plans: dict[str, int]
     baseline_cue: rules_mod.Pattern
     indicator_lead: rules_mod.Pattern
@@ -99,7 +101,9 @@ class _Cues:
 
     def __init__(self, tr: TargetRules):
         def kind(k: str) -> list[re.Pattern[str]]:
-            return [rules_mod.compiled(r.pattern) for r in tr.of_kind(k) if r.pattern]
+            """The rules of one kind as a list holding one combined pattern (or none)."""
+            combined = rules_mod.any_of(tuple(r.pattern for r in tr.of_kind(k) if r.pattern))
+            return [combined] if combined else []
 
         self.forward, self.past, self.past_sentence = kind("forward_clause"), kind("exclude"), kind("exclude_sentence")
         self.report_part, self.before, self.after = kind("exclude_part"), kind("exclude_before"), kind("exclude_after")
@@ -110,6 +114,7 @@ class _Cues:
         self.unitless_before, self.unitless_after = c(tr.unitless_before), c(tr.unitless_after)
         self.time_unit, self.baseline, self.increase = c(tr.time_units), c(tr.baseline_cue), c(tr.increase_before)
         self.annual = c(tr.annual)
+        self.quantity_hint = c(tr.quantity_hint)
 
 
 def extract(ctx) -> list[Target]:
@@ -141,8 +146,6 @@ def _table_targets(ctx, tr: TargetRules) -> tuple[list[Target], list[tuple[int, 
 
 def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int, int]]) -> list[Target]:
     """Targets stated in prose: sentence by sentence, clause by clause, quantity by quantity."""
-    from plancli.quantities import find_quantities
-
     text, found = ctx.text, []
     section_info: dict[str | None, _Section] = {}
     last_year: dict[str | None, int] = {}
@@ -166,7 +169,9 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
             continue
         if sentence_year:  # "到2024年,…" dates the goals of the sentences after it
             last_year[key] = sentence_year
-        quantities = find_quantities(sentence, ctx.rules_dir)
+        if not cues.quantity_hint.search(sentence):
+            continue
+        quantities = ctx.quantities(s, e)
         if not quantities:
             continue
         is_forward = any(p.search(sentence) for p in cues.forward)
