@@ -39,10 +39,14 @@ class Context:
         """Quantities of text[start:end] (spans relative to ``start``), parsed once per piece."""
         key = (start, end)
         if key not in self._quantities:
-            from plancli.quantities import find_quantities
-
-            self._quantities[key] = find_quantities(self.text[start:end], self.rules_dir)
+            self._quantities[key] = self._quantity_engine.find(self.text[start:end])
         return self._quantities[key]
+
+    @functools.cached_property
+    def _quantity_engine(self):
+        from plancli import quantities
+
+        return quantities.rules(self.rules_dir).engine
 
 
 @dataclass

@@ -321,6 +321,9 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[tup
         s, e = m.start(), m.end()
         piece = text[s:e]
         cut = s
+        if "." not in piece and "!" not in piece and "?" not in piece:  # no English break possible
+            yield from _strip_span(text, s, e)
+            continue
         for b in _EN_BREAK.finditer(piece):
             yield from _strip_span(text, cut, s + b.end())
             cut = s + b.end()
