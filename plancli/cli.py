@@ -335,6 +335,10 @@ def batch(
     except BatchError as exc:
         print(f"plancli: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        print("plancli: interrupted; finished outputs are kept: run the same command again to resume",
+              file=sys.stderr)
+        raise typer.Exit(130) from None
     if json_summary:
         print(json.dumps(summary.to_dict(), ensure_ascii=False))
     raise typer.Exit(1 if summary.failed else 0)
