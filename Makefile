@@ -33,6 +33,21 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+## fuzz: coverage-guided fuzzing of bytes -> JSON for FUZZ_SECONDS (atheris, else hypothesis);
+## crashing inputs land in build/fuzz-crashes/ (replay: fuzz/fuzz_extract.py --replay FILE)
+FUZZ_SECONDS ?= 120
+FUZZ_CORPUS  ?= build/fuzz-corpus
+
+$(VENV)/.installed-fuzz: pyproject.toml | $(VENV)/.installed-test
+	-$(BIN)/pip install -q atheris || echo "atheris did not install: fuzzing with hypothesis instead"
+	touch $@
+
+fuzz: $(VENV)/.installed-test $(VENV)/.installed-fuzz
+	mkdir -p $(FUZZ_CORPUS) build/fuzz-crashes
+	$(BIN)/python fuzz/fuzz_extract.py --make-seeds $(FUZZ_CORPUS)
+	$(BIN)/python fuzz/fuzz_extract.py -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=30 \
+	  -artifact_prefix=build/fuzz-crashes/ $(FUZZ_CORPUS)
+
 ## score: dev-set score against ../shared/gold
 score: $(VENV)/.installed
 	$(BIN)/python ../shared/eval/score.py --gold ../shared/gold --docs samples \
