@@ -245,6 +245,10 @@ def _hits_between(hits: list[int], text: str, start: int, end: int, stops: str) 
         i += 1
 
 
+#: Real outlines are a handful of levels deep; restarted numbering nests no deeper than this.
+MAX_DEPTH = 12
+
+
 def _build_tree(text: str, markers: list[_Marker]) -> list[Section]:
     sections: list[Section] = []
     title_ends: list[int] = []
@@ -282,7 +286,7 @@ def _build_tree(text: str, markers: list[_Marker]) -> list[Section]:
                 # "(1) …" / "1. …"), or continues the family's latest sequence, which ran under
                 # a heading of that same family ("(1) 1. (2) 2."): then it is a deeper level.
                 latest = recent.get(fam)
-                nested = mk.line_start and depth < len(stack) - 1 and (
+                nested = mk.line_start and depth < len(stack) - 1 and len(stack) < MAX_DEPTH and (
                     (mk.num == 1 and (stack[depth][2] or 0) >= 1)
                     or (latest is not None and latest[2] != stack[depth][1] and latest[0] == stack[-1][0]
                         and mk.num is not None and latest[1] is not None and mk.num == latest[1] + 1))

@@ -7,6 +7,7 @@ are not subsidies. Everything that decides is a pattern in ``rules/subsidies.yam
 """
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Literal
 
@@ -40,109 +41,159 @@ def rules(rules_dir=None) -> SubsidyRules:
     return rules_mod.load("subsidies", SubsidyRules, rules_dir)
 
 
-def _nearest(pattern, text: str, pos: int) -> re.Match[str] | None:
-    """The form word closest to ``pos`` (the amount) in ``text``."""
-    best = None
-    for m in pattern.finditer(text):
-        d = min(abs(m.start() - pos), abs(m.end() - pos))
-        if best is None or d < best[0]:
-            best = (d, m)
-    return best[1] if best else None
+class _Sentence:
+    """One sentence with what every amount in it needs: clauses, form words and quantities,
+    found once (a sentence listing hundreds of grants stays linear)."""
+
+    def __init__(self, text: str, quantities: list, form_pat: re.Pattern[str]):
+        self.text = text
+        self.quantities = quantities
+        self.clauses = list(clauses(text))
+        self.clause_starts = [c[0] for c in self.clauses]
+        self.forms = list(form_pat.finditer(text))
+        self.form_starts = [m.start() for m in self.forms]
+        self.money_starts = [q.span[0] for q in quantities if q.kind == "money"]
+        self.amount_starts = [q.span[0] for q in quantities if q.kind in ("money", "ratio")]
+
+    def clause_at(self, pos: int) -> tuple[int, int]:
+        i = max(0, bisect.bisect_right(self.clause_starts, pos) - 1)
+        return self.clauses[i] if self.clauses else (0, len(self.text))
+
+    def nearest_form(self, pos: int, candidates: list[re.Match[str]] | None = None) -> re.Match[str] | None:
+        """The form word closest to ``pos`` (the amount)."""
+        forms, starts = (self.forms, self.form_starts) if candidates is None else \
+            (candidates, [m.start() for m in candidates])
+        i = bisect.bisect_left(starts, pos)
+        near = [m for m in forms[max(0, i - 1):i + 1]]
+        return min(near, key=lambda m: min(abs(m.start() - pos), abs(m.end() - pos)), default=None)
+
+
+#: How far after an amount a threshold marker ("…1亿元以上的企业") may stand.
+THRESHOLD_WINDOW = 12
+#: How far from an amount its cap words and goal verbs stand ("最高支持额度不超过1000万元").
+NEAR = 30
+#: How far before an amount its recipient and share phrase ("对…的企业", "按…的30%") may start.
+RECIPIENT_WINDOW = 120
 
 
 def extract(ctx) -> list[Subsidy]:
     sr = rules(ctx.rules_dir)
-    text = ctx.text
-    money_rule, ratio_rule, share_rule = sr.first("money"), sr.first("ratio"), sr.first("share")
-    form_pat = rules_mod.compiled(money_rule.pattern) if money_rule else None
-    ratio_form = rules_mod.compiled(ratio_rule.pattern) if ratio_rule else None
-    excludes = sr.patterns("exclude")
-    after_excludes = sr.patterns("exclude_after")
-    before_excludes = sr.patterns("exclude_before")
-    cap_pats, once_pats, annual_pats = sr.patterns("cap"), sr.patterns("once"), sr.patterns("annual")
-    share_pats, recipient_pats = sr.patterns("share"), sr.patterns("recipient")
+    money_rule = sr.first("money")
+    if money_rule is None:
+        return []
+    form_pat = rules_mod.compiled(money_rule.pattern)
     background = rules_mod.compiled(sr.background_sections)
     out: list[Subsidy] = []
     for s, e in ctx.sentences:
-        sentence = text[s:e]
-        if form_pat is None or not form_pat.search(sentence):
+        sentence = ctx.text[s:e]
+        if not form_pat.search(sentence):
             continue
         sec = ctx.structure.section_at(s)
         if any(background.search(x.title) for x in ctx.structure.ancestors(sec) if x.kind == "heading"):
             continue
-        quantities = ctx.quantities(s, e)
-        shares = [q for q in quantities if q.kind == "percent"
-                  and any(p.search(sentence[: q.span[0]]) for p in share_pats)]
-        # with no amount in the sentence, a share of cost is the subsidy itself ("按…的20%给予补贴")
-        share_only = shares and not any(q.kind == "money" for q in quantities)
-        for cs, ce in clauses(sentence):
-            clause = sentence[cs:ce]
-            if any(p.search(clause) for p in excludes):
-                continue
-            for q in quantities:
-                if not (cs <= q.span[0] < ce):
-                    continue
-                if q.kind == "money":
-                    # the quantity's own text may hold the verb before the digits ("达到500亿元")
-                    lead = clause[: q.span[0] - cs] + re.match(r"\D*", q.text).group()
-                    if any(p.search(sentence[q.span[1]:]) for p in after_excludes) \
-                            or any(p.search(lead) for p in before_excludes):
-                        continue
-                    form_match = _nearest(form_pat, sentence, q.span[0])
-                    ratio = shares[0].value / 100 if shares and shares[0].value is not None else None
-                    rule_id = money_rule.id
-                elif share_only and q in shares and share_rule is not None and _GRANT_VERB.search(clause):
-                    form_match = _nearest(form_pat, sentence, q.span[0])
-                    ratio = q.value / 100 if q.value is not None else None
-                    rule_id = share_rule.id
-                elif q.kind == "ratio" and ratio_form is not None and ratio_form.search(clause):
-                    parts = q.ratio_parts or []
-                    if len(parts) < 2 or not parts[0]:
-                        continue
-                    form_match = _nearest(ratio_form, sentence, q.span[0])
-                    ratio = parts[1] / parts[0]
-                    rule_id = ratio_rule.id
-                else:
-                    continue
-                # cap words may stand before the amount anywhere in its clause ("最高支持额度不超过…")
-                window = clause[: q.span[1] - cs]
-                cap = (q.comparator == "<=") or any(p.search(window) for p in cap_pats) \
-                    or any(p.search(sentence[q.span[1]:ce]) for p in cap_pats)
-                # "给予配套支持", "给予一次性奖励": the word after the grant verb names the form
-                granted = _GRANT_VERB.search(sentence, cs, ce)
-                after_verb = form_pat.search(sentence, granted.end(), ce) if granted else None
-                if after_verb:
-                    form_match = after_verb
-                    form = after_verb.group()
-                else:
-                    form = form_match.group() if form_match else None
-                # the record's text runs from the amount's clause to the form word's clause
-                ts, te = cs, ce
-                if form_match:
-                    for fs, fe in clauses(sentence):
-                        if fs <= form_match.start() < fe:
-                            ts, te = min(cs, fs), max(ce, fe)
-                # payment terms may follow the amount ("给予1亿元资助,连续支持5年"), up to the next amount
-                later = [x.span[0] for x in quantities if x.kind == "money" and x.span[0] > q.span[1]]
-                region = sentence[ts: max(te, later[0] if later else len(sentence))]
-                once = True if any(p.search(region) for p in once_pats) else \
-                    False if any(p.search(region) for p in annual_pats) else None
-                # the recipient is named in the record's own clauses or the one just before
-                before = [(fs, fe) for fs, fe in clauses(sentence) if fs < ts]
-                own_amount = before and any(before[-1][0] <= x.span[0] < before[-1][1] for x in quantities
-                                            if x.kind in ("money", "ratio"))
-                scope = sentence[before[-1][0] if before and not own_amount else ts: q.span[0]]
-                recipient = None
-                for p in recipient_pats:
-                    hits = list(p.finditer(scope))
-                    if hits:
-                        recipient = hits[-1].group("recipient").strip()
-                out.append(Subsidy(
-                    id="", amount=q.amount if q.kind == "money" else None,
-                    currency=(q.currency or "CNY") if q.kind == "money" else "CNY",
-                    amount_text=q.text if q.kind == "money" else None, cap=bool(cap), ratio=ratio,
-                    form=form, once=once, recipient=recipient, section=sec.id if sec else None,
-                    text=sentence[ts:te], span=(s + ts, s + te), rule=rule_id))
+        view = _Sentence(sentence, ctx.quantities(s, e), form_pat)
+        for record in _sentence_subsidies(view, sr):
+            ts, te = record.span
+            out.append(record.model_copy(update={"span": (s + ts, s + te), "section": sec.id if sec else None}))
     for i, x in enumerate(out, 1):
         x.id = f"m{i}"
     return out
+
+
+def _sentence_subsidies(view: _Sentence, sr: SubsidyRules) -> list[Subsidy]:
+    """The subsidies of one sentence (spans relative to it)."""
+    money_rule, ratio_rule, share_rule = sr.first("money"), sr.first("ratio"), sr.first("share")
+    ratio_form = rules_mod.compiled(ratio_rule.pattern) if ratio_rule else None
+    excludes, after_excludes = sr.patterns("exclude"), sr.patterns("exclude_after")
+    before_excludes, share_pats = sr.patterns("exclude_before"), sr.patterns("share")
+    sentence, quantities = view.text, view.quantities
+    shares = [q for q in quantities if q.kind == "percent"
+              and any(p.search(sentence[max(0, q.span[0] - RECIPIENT_WINDOW): q.span[0]]) for p in share_pats)]
+    # with no amount in the sentence, a share of cost is the subsidy itself ("按…的20%给予补贴")
+    share_only = bool(shares) and not view.money_starts
+    found = []
+    for cs, ce in view.clauses:
+        clause = sentence[cs:ce]
+        if any(p.search(clause) for p in excludes):
+            continue
+        for q in quantities:
+            if not (cs <= q.span[0] < ce):
+                continue
+            if q.kind == "money":
+                # the quantity's own text may hold the verb before the digits ("达到500亿元")
+                lead = clause[max(0, q.span[0] - cs - NEAR): q.span[0] - cs] + re.match(r"\D*", q.text).group()
+                after = sentence[q.span[1]:q.span[1] + THRESHOLD_WINDOW]
+                if any(p.search(after) for p in after_excludes) or any(p.search(lead) for p in before_excludes):
+                    continue
+                form_match = view.nearest_form(q.span[0])
+                ratio = shares[0].value / 100 if shares and shares[0].value is not None else None
+                rule_id = money_rule.id
+            elif share_only and q in shares and share_rule is not None and _GRANT_VERB.search(clause):
+                form_match = view.nearest_form(q.span[0])
+                ratio = q.value / 100 if q.value is not None else None
+                rule_id = share_rule.id
+            elif q.kind == "ratio" and ratio_form is not None and ratio_form.search(clause):
+                parts = q.ratio_parts or []
+                if len(parts) < 2 or not parts[0]:
+                    continue
+                form_match = view.nearest_form(q.span[0], list(ratio_form.finditer(sentence, cs, ce)))
+                ratio = parts[1] / parts[0]
+                rule_id = ratio_rule.id
+            else:
+                continue
+            found.append(_record(view, sr, q, (cs, ce), form_match, ratio, rule_id))
+    return found
+
+
+def _record(view: _Sentence, sr: SubsidyRules, q, clause_span: tuple[int, int],
+            form_match: re.Match[str] | None, ratio: float | None, rule_id: str) -> Subsidy:
+    """One subsidy: its form, cap, payment terms and recipient read around the amount."""
+    sentence = view.text
+    cs, ce = clause_span
+    clause = sentence[cs:ce]
+    # cap words may stand before the amount anywhere in its clause ("最高支持额度不超过…")
+    cap_pats = sr.patterns("cap")
+    cap = (q.comparator == "<=") or any(p.search(clause[max(0, q.span[0] - cs - NEAR): q.span[1] - cs])
+                                        for p in cap_pats) \
+        or any(p.search(sentence[q.span[1]:min(ce, q.span[1] + NEAR)]) for p in cap_pats)
+    # "给予配套支持", "给予一次性奖励": the word after the grant verb names the form
+    granted = _GRANT_VERB.search(sentence, cs, ce)
+    after_verb = rules_mod.compiled(sr.first("money").pattern).search(sentence, granted.end(), ce) if granted else None
+    if after_verb:
+        form_match = after_verb
+    form = form_match.group() if form_match else None
+    # the record's text runs from the amount's clause to the form word's clause
+    ts, te = cs, ce
+    if form_match:
+        fs, fe = view.clause_at(form_match.start())
+        ts, te = min(cs, fs), max(ce, fe)
+    # payment terms may follow the amount ("给予1亿元资助,连续支持5年"), up to the next amount
+    i = bisect.bisect_right(view.money_starts, q.span[1])
+    region_end = max(te, view.money_starts[i] if i < len(view.money_starts) else len(sentence))
+    region = sentence[max(ts, q.span[0] - RECIPIENT_WINDOW): min(region_end, q.span[1] + RECIPIENT_WINDOW)]
+    once = True if any(p.search(region) for p in sr.patterns("once")) else \
+        False if any(p.search(region) for p in sr.patterns("annual")) else None
+    return Subsidy(id="", amount=q.amount if q.kind == "money" else None,
+                   currency=(q.currency or "CNY") if q.kind == "money" else "CNY",
+                   amount_text=q.text if q.kind == "money" else None, cap=bool(cap), ratio=ratio,
+                   form=form, once=once, recipient=_recipient(view, sr, ts, q.span[0]),
+                   text=sentence[ts:te], span=(ts, te), rule=rule_id)
+
+
+def _recipient(view: _Sentence, sr: SubsidyRules, start: int, amount_at: int) -> str | None:
+    """The "对…" phrase in the record's own clauses, or in the clause just before unless that
+    clause has an amount of its own."""
+    i = bisect.bisect_left(view.clause_starts, start) - 1
+    scope_start = start
+    if i >= 0:
+        ps, pe = view.clauses[i]
+        j = bisect.bisect_left(view.amount_starts, ps)
+        if not (j < len(view.amount_starts) and view.amount_starts[j] < pe):
+            scope_start = ps
+    scope = view.text[max(scope_start, amount_at - RECIPIENT_WINDOW):amount_at]
+    recipient = None
+    for p in sr.patterns("recipient"):
+        hits = list(p.finditer(scope))
+        if hits:
+            recipient = hits[-1].group("recipient").strip()
+    return recipient

@@ -11,7 +11,9 @@ sentence of the same section. All cues are patterns in ``rules/targets.yaml``.
 """
 from __future__ import annotations
 
+import bisect
 import re
+from dataclasses import dataclass
 from typing import Literal
 
 from plancli import rules as rules_mod
@@ -75,8 +77,20 @@ def year_in(text: str, tr: TargetRules) -> int | None:
     return best[1] if best else None
 
 
-def _clean_indicator(raw: str, tr: TargetRules) -> str | None:
+#: Headings nearer than this decide whether a section holds goals (real outlines are shallow).
+MAX_TITLES = 12
+
+#: An indicator is a short noun phrase: only this many characters next to the number are
+#: cleaned (which also keeps the trailing-filler pattern linear on long runs of filler).
+INDICATOR_WINDOW = 120
+
+
+def _clean_indicator(raw: str, tr: TargetRules, before_number: bool = True) -> str | None:
     s = raw.strip()
+    if len(s) > INDICATOR_WINDOW:
+        s = s[-INDICATOR_WINDOW:] if before_number else s[:INDICATOR_WINDOW]
+        if before_number and s[:1].isascii() and s[:1].isalnum():
+            s = re.sub(r"^\S*\s*", "", s)  # no half word at the cut
     s = rules_mod.compiled(tr.indicator_trail).sub("", s)
     s = rules_mod.compiled(tr.indicator_lead).sub("", s)
     s = s.strip(" ,,、;;:“”\"'()")
@@ -144,6 +158,25 @@ def _table_targets(ctx, tr: TargetRules) -> tuple[list[Target], list[tuple[int, 
     return found, covered
 
 
+@dataclass
+class _Where:
+    """What the rules need to know about the clause and sentence a quantity stands in (worked
+    out once per clause: a clause may hold hundreds of numbers)."""
+
+    clause: str
+    span: tuple[int, int]
+    section: str | None
+    in_goal: bool
+    is_forward: bool
+    language: str
+    sentence_year: int | None
+    year: int | None
+    clause_year: int | None
+    annual: bool
+    granted_sentence: bool  # the sentence names a grant: its money is a subsidy
+    granted_clause: bool  # the clause names a grant: its percentage is a share of cost
+
+
 def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int, int]]) -> list[Target]:
     """Targets stated in prose: sentence by sentence, clause by clause, quantity by quantity."""
     text, found = ctx.text, []
@@ -158,7 +191,7 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
         sec = ctx.structure.section_at(s)
         key = sec.id if sec else None
         if key not in section_info:
-            titles = [x.title for x in ctx.structure.ancestors(sec) if x.kind == "heading"]
+            titles = [x.title for x in ctx.structure.ancestors(sec)[:MAX_TITLES] if x.kind == "heading"]
             section_info[key] = _Section(titles, tr)
         info = section_info[key]
         if info.is_background or any(a <= s < b for a, b in report_parts):
@@ -175,47 +208,46 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
         if not quantities:
             continue
         is_forward = any(p.search(sentence) for p in cues.forward)
-        year = sentence_year or info.year or last_year.get(key)
+        granted_sentence = any(p.search(sentence) for p in cues.money_grant)
+        starts = [s + q.span[0] for q in quantities]
         for cs, ce in clauses(text, s, e):
+            mine = quantities[bisect.bisect_left(starts, cs):bisect.bisect_left(starts, ce)]
             clause = text[cs:ce]
-            mine = [q for q in quantities if cs <= s + q.span[0] < ce]
             if not mine or any(p.search(clause) for p in cues.past):
                 continue
+            where = _Where(clause, (cs, ce), key, info.is_goal, is_forward, ctx.language, sentence_year,
+                           sentence_year or info.year or last_year.get(key), year_in(clause, tr),
+                           bool(cues.annual.search(clause)), granted_sentence,
+                           any(p.search(clause) for p in cues.money_grant))
             for q in mine:
                 qs, qe = s + q.span[0] - cs, s + q.span[1] - cs  # the quantity within the clause
-                head, tail = clause[:qs], clause[qe:]
-                if not _is_goal_quantity(q, head, tail, clause, sentence, ctx.language, info.is_goal,
-                                         is_forward, cues):
-                    continue
-                found.append(_target(q, head, tail, clause, (cs, ce), key, info.is_goal, sentence_year,
-                                     year, tr, cues))
+                # the words that decide are next to the number: a window keeps long clauses linear
+                head, tail = clause[max(0, qs - INDICATOR_WINDOW):qs], clause[qe:qe + INDICATOR_WINDOW]
+                if _is_goal_quantity(q, head, tail, where, cues):
+                    found.append(_target(q, head, tail, where, tr, cues))
     return found
 
 
-def _is_goal_quantity(q, head: str, tail: str, clause: str, sentence: str, language: str,
-                      in_goal: bool, is_forward: bool, cues: _Cues) -> bool:
+def _is_goal_quantity(q, head: str, tail: str, where: _Where, cues: _Cues) -> bool:
     """Whether a quantity states a goal (every exclusion rule in rules/targets.yaml says no)."""
     if q.kind == "ratio" or (any(p.search(q.text) for p in cues.not_quantity) and not q.masked):
         return False
     # in Chinese plans 以上/不低于/左右 mark a goal; English "more than" also describes the present
-    bounded = language == "zh" and q.comparator in (">=", "<=", "~")
-    if not (in_goal or is_forward or bounded):
+    bounded = where.language == "zh" and q.comparator in (">=", "<=", "~")
+    if not (where.in_goal or where.is_forward or bounded):
         return False
     if any(p.search(head) for p in cues.before) or any(p.search(tail) for p in cues.after):
         return False
     if q.unit and cues.time_unit.match(q.unit):
         return False
-    granted = sentence if q.kind == "money" else clause if q.kind == "percent" else ""
-    if granted and any(p.search(granted) for p in cues.money_grant):
+    if (q.kind == "money" and where.granted_sentence) or (q.kind == "percent" and where.granted_clause):
         return False
     lead = head + re.match(r"\D*", q.text).group()  # comparator words are in q.text
-    return (_acceptable_unit(q, language, in_goal) or bool(cues.unitless_before.search(lead))
+    return (_acceptable_unit(q, where.language, where.in_goal) or bool(cues.unitless_before.search(lead))
             or bool(cues.unitless_after.search(tail)))
 
 
-def _target(q, head: str, tail: str, clause: str, span: tuple[int, int], section: str | None,
-            in_goal: bool, sentence_year: int | None, year: int | None, tr: TargetRules,
-            cues: _Cues) -> Target:
+def _target(q, head: str, tail: str, where: _Where, tr: TargetRules, cues: _Cues) -> Target:
     base = None
     bm = cues.baseline.search(tail) or cues.baseline.search(head)
     if bm:
@@ -225,11 +257,12 @@ def _target(q, head: str, tail: str, clause: str, span: tuple[int, int], section
     if comparator in ("=", ">=") and cues.increase.search(head):
         comparator = "+"
     # an annual goal takes only a year its own sentence names, not one from context
-    target_year = year_in(clause, tr) or (sentence_year if cues.annual.search(clause) else year)
-    return Target(id="", indicator=_clean_indicator(head, tr) or _clean_indicator(tail, tr),
-                  value=q.value, value_max=q.value_max, unit=q.unit, comparator=comparator,
-                  year=target_year, baseline=base, masked=q.masked, section=section, text=clause,
-                  span=span, rule=cues.goal_id if in_goal else cues.forward_id)
+    year = where.clause_year or (where.sentence_year if where.annual else where.year)
+    indicator = _clean_indicator(head, tr) or _clean_indicator(tail, tr, before_number=False)
+    return Target(id="", indicator=indicator, value=q.value, value_max=q.value_max, unit=q.unit,
+                  comparator=comparator, year=year, baseline=base, masked=q.masked,
+                  section=where.section, text=where.clause, span=where.span,
+                  rule=cues.goal_id if where.in_goal else cues.forward_id)
 
 
 def _acceptable_unit(q, language: str, in_goal: bool) -> bool:

@@ -17,6 +17,9 @@ from plancli.normalize.step import StepResult
 class BoilerplateRule(rules_mod.Rule):
     pattern: rules_mod.Pattern
     scope: Literal["line", "phrase", "tail"] = "line"
+    #: A "line" or "tail" rule leaves longer lines alone: site furniture is short, and a page
+    #: whose line breaks were lost is one long line that also holds the plan.
+    max_line: int = 200
 
 
 class BoilerplateRules(rules_mod.RuleFile):
@@ -34,8 +37,8 @@ def _short(s: str, n: int = 40) -> str:
 
 def remove(text: str, rules: BoilerplateRules) -> StepResult:
     phrase = [rules_mod.compiled(r.pattern) for r in rules.rules if r.scope == "phrase"]
-    line = [rules_mod.compiled(r.pattern) for r in rules.rules if r.scope == "line"]
-    tail = [rules_mod.compiled(r.pattern) for r in rules.rules if r.scope == "tail"]
+    line = [(rules_mod.compiled(r.pattern), r.max_line) for r in rules.rules if r.scope == "line"]
+    tail = [(rules_mod.compiled(r.pattern), r.max_line) for r in rules.rules if r.scope == "tail"]
     result = StepResult(text)
     kept: list[str] = []
     lines = text.split("\n")
@@ -49,12 +52,12 @@ def remove(text: str, rules: BoilerplateRules) -> StepResult:
                         result.rejoined = True
                 current = pat.sub("", current)
         stripped = current.strip()
-        if stripped and any(p.search(stripped) for p in tail):
+        if stripped and any(len(stripped) <= n and p.search(stripped) for p, n in tail):
             dropped = [ln for ln in lines[i:] if ln.strip()]
             result.note(_short(stripped), f"'' (and {len(dropped) - 1} following lines)")
             result.count += len(dropped) - 1
             break
-        if stripped and any(p.search(stripped) for p in line):
+        if stripped and any(len(stripped) <= n and p.search(stripped) for p, n in line):
             result.note(_short(stripped), "''")
             continue
         if current != raw and not stripped:
