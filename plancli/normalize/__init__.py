@@ -44,9 +44,24 @@ def normalize_text(text: str, rules_dir=None) -> Normalized:
         if i == 0:
             script = detected
         repairs = _merge(repairs, found)
-        if text == before or not rejoined:
+        if text == before:
+            break
+        if not rejoined and not (_touched_mojibake(found) and _mojibake_would_change(text, rules_dir)):
             break
     return Normalized(text=text, script=script, repairs=repairs)
+
+
+def _touched_mojibake(found: list[Repair]) -> bool:
+    return any(r.kind.startswith("mojibake_") for r in found)
+
+
+def _mojibake_would_change(text: str, rules_dir=None) -> bool:
+    """The mojibake step judges a run by its neighbours and by its bytes, and later steps change
+    both (script conversion, whitespace): where it acted, check that it would leave the final
+    text alone, and run again if not (cheap: it only looks at suspicious runs)."""
+    from plancli.normalize import mojibake
+
+    return mojibake.repair_mojibake(text, mojibake.rules(rules_dir)).text != text
 
 
 def _merge(repairs: list[Repair], more: list[Repair]) -> list[Repair]:
