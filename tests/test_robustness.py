@@ -227,15 +227,10 @@ def test_a_5mb_line_completes(runs):
 RUN_ON = "一、主要目标 到2024年,高新技术企业达到1600家以上。二、重点任务 1.推动国家高新区高质量发展。"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "plancli/normalize/boilerplate.py: a scope 'line' rule drops the whole line, and a page whose "
-    "line breaks were lost is a single line, so the whole plan goes: normalize_text('当前位置: 首页 > "
-    "正文 一、主要目标 到2024年,高新技术企业达到1600家以上。') == '' (boilerplate.breadcrumb; "
-    "boilerplate.scan_code likewise); samples/002 with its newlines replaced by spaces normalises to ''. "
-    "A line rule should not drop more than the furniture it matched (e.g. cap the line length, or cut "
-    "at the first heading marker / sentence end)"))
 @pytest.mark.parametrize("prefix", ["当前位置: 首页 > 政策文件 > 正文 ", "扫一扫在手机打开当前页 "])
 def test_boilerplate_on_a_run_on_page_keeps_the_plan(prefix):
+    """A page whose line breaks were lost is one line: its breadcrumb and its plan. A "line"
+    rule must not drop the plan with the furniture (it leaves lines holding a sentence alone)."""
     from plancli.normalize import normalize_text
 
     assert "高新技术企业达到1600家以上" in normalize_text(prefix + RUN_ON).text

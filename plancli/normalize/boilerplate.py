@@ -24,6 +24,9 @@ class BoilerplateRule(rules_mod.Rule):
 
 class BoilerplateRules(rules_mod.RuleFile):
     rules: list[BoilerplateRule]
+    #: A line holding a sentence that ends like this is content: "line" rules never drop it
+    #: whole (a page whose line breaks were lost is one line: its breadcrumb and its plan).
+    sentence_end: str = "。"
 
 
 def rules(rules_dir=None) -> BoilerplateRules:
@@ -57,7 +60,8 @@ def remove(text: str, rules: BoilerplateRules) -> StepResult:
             result.note(_short(stripped), f"'' (and {len(dropped) - 1} following lines)")
             result.count += len(dropped) - 1
             break
-        if stripped and any(len(stripped) <= n and p.search(stripped) for p, n in line):
+        if stripped and rules.sentence_end not in stripped \
+                and any(len(stripped) <= n and p.search(stripped) for p, n in line):
             result.note(_short(stripped), "''")
             continue
         if current != raw and not stripped:
