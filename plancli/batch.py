@@ -223,7 +223,7 @@ def process_file(path: str, display: str, rules_dir: str | None, max_bytes: int,
     raw = None
     try:
         raw = RawInput(display, read_input(path, max_bytes=max_bytes).data)
-        doc = extract_prepared(prepare_raw(raw, rules_dir), rules_dir, keywords)
+        doc = extract_prepared(prepare_raw(raw, rules_dir, max_bytes), rules_dir, keywords)
     except Exception as exc:  # every failure of one file is that file's error entry
         return _failure(display, exc, raw)
     return Outcome("done", emit.to_json(doc), {k: len(getattr(doc, k)) for k in RECORD_KINDS}, len(raw.data))

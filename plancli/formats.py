@@ -15,7 +15,8 @@ import datetime as dt
 import io
 import re
 
-from plancli.read import Decoded, InputError, decode_bytes
+from plancli.models import Repair
+from plancli.read import DEFAULT_MAX_BYTES, Decoded, InputError, decode_bytes
 
 INSTALL_HINT = "pip install 'plancli[formats]'"
 
@@ -68,11 +69,42 @@ def read_html(data: bytes) -> Decoded:
     except ImportError:
         raise _missing("HTML pages", "selectolax") from None
     decoded = _decode_html(data)
+    if _nesting_depth(decoded.text) > MAX_HTML_DEPTH:
+        # the parser builds very deep trees in quadratic time; such pages (unclosed <div>s by
+        # the thousand) are read as tag-stripped text instead
+        decoded.text = _strip_tags(decoded.text)
+        decoded.repairs.append(Repair(kind="html_too_deep_read_as_text", count=1))
+        return decoded
     tree = LexborHTMLParser(decoded.text)
     root = tree.body or tree.root
     text = _join_blocks(_html_blocks(root)) if root is not None else ""
     return Decoded(text, decoded.encoding, format="html", repairs=decoded.repairs,
                    hints=_meta_hints(tree))
+
+
+#: Deeper than this, an HTML page is read without building its tree.
+MAX_HTML_DEPTH = 1000
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*?(/?)>")
+
+
+def _nesting_depth(html: str) -> int:
+    """The deepest element nesting of the page, counted from its tags (no tree built)."""
+    depth = deepest = 0
+    for closing, name, self_closing in _TAG.findall(html):
+        if name.lower() in _VOID or self_closing:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _strip_tags(html: str) -> str:
+    import html as html_lib
+
+    html = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", "", html)
+    html = re.sub(r"(?i)<(br|p|div|tr|li|h[1-6]|td|th|table)\b[^>]*>", "\n", html)
+    return html_lib.unescape(re.sub(r"<[^>]*>", "", html))
 
 
 def _decode_html(data: bytes) -> Decoded:
@@ -215,13 +247,14 @@ def iso_date(value: str) -> str | None:
 # --------------------------------------------------------------------------------------------
 # .docx
 
-def read_docx(data: bytes) -> Decoded:
+def read_docx(data: bytes, max_bytes: int | None = None) -> Decoded:
     """Body paragraphs and tables in order (headers, footers and comments left out)."""
     try:
         import docx
         from docx.table import Table
     except ImportError:
         raise _missing(".docx", "python-docx") from None
+    _refuse_zip_bomb(data, max_bytes)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # the library raises many types for a damaged package
@@ -237,6 +270,21 @@ def read_docx(data: bytes) -> Decoded:
     if title:
         hints["title"] = title
     return Decoded(_join_blocks(blocks), "utf-8", format="docx", hints=hints)
+
+
+def _refuse_zip_bomb(data: bytes, max_bytes: int | None) -> None:
+    """--max-bytes limits what a .docx unpacks to, not only the compressed file."""
+    import zipfile
+
+    limit = max_bytes or DEFAULT_MAX_BYTES
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError("corrupt", f"not a readable .docx ({type(exc).__name__}: {exc})") from None
+    if unpacked > limit:
+        raise InputError("too_large", f".docx unpacks to {unpacked} bytes, over the limit of {limit} "
+                                      "(raise it with --max-bytes)")
 
 
 def _table_lines(table, table_type) -> list[str]:

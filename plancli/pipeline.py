@@ -59,11 +59,11 @@ class Prepared:
 def prepare(path: str | os.PathLike[str], rules_dir=None, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared:
     """Read and normalise one input (the text ``plancli normalize`` prints)."""
     raw = read_input(path, max_bytes=max_bytes)
-    return prepare_raw(raw, rules_dir)
+    return prepare_raw(raw, rules_dir, max_bytes)
 
 
-def prepare_raw(raw: RawInput, rules_dir=None) -> Prepared:
-    decoded = decode_input(raw)
+def prepare_raw(raw: RawInput, rules_dir=None, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared:
+    decoded = decode_input(raw, max_bytes)
     return Prepared(raw, decoded, normalize_text(decoded.text, rules_dir))
 
 

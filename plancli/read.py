@@ -249,8 +249,9 @@ def _decode_counting(data: bytes, encoding: str) -> tuple[str, list[Repair]]:
         return text, [Repair(kind="invalid_bytes_replaced", count=bad, examples=[f"{encoding}: {bad} invalid sequences -> U+FFFD"])]
 
 
-def decode_input(raw: RawInput) -> Decoded:
-    """Choose the reader for the input's format (by magic number first, then file name)."""
+def decode_input(raw: RawInput, max_bytes: int = DEFAULT_MAX_BYTES) -> Decoded:
+    """Choose the reader for the input's format (by magic number first, then file name);
+    ``max_bytes`` also limits what a container (.docx) unpacks to."""
     suffix = Path(raw.path).suffix.lower()
     data = raw.data
     if data.startswith(b"%PDF") or suffix == ".pdf":
@@ -260,7 +261,7 @@ def decode_input(raw: RawInput) -> Decoded:
     if data.startswith(b"PK\x03\x04") and suffix in (".docx", ""):
         from plancli import formats
 
-        return formats.read_docx(data)
+        return formats.read_docx(data, max_bytes)
     if suffix in (".html", ".htm", ".xhtml") or _looks_like_html(data):
         from plancli import formats
 

@@ -5,8 +5,8 @@ pointed outside their output folder.
   per-item loops misbehave (long digit runs, ``1.1.1.1…``, ``((((``, ``一、一、``, repeated
   labels, masked numbers, lines without punctuation). Each case compares ``extract_text`` on N
   and 4N characters: ``time(4N) < 8 × time(N) + 0.1 s``, under an alarm so a super-linear case
-  fails in seconds instead of hanging the suite. Known super-linear cases are strict xfails
-  naming the input and the code at fault.
+  fails in seconds instead of hanging the suite. Cases that were super-linear once are kept as
+  regressions, with the input and the code that was at fault.
 * Rules: every pattern is linted for nested quantifiers at load, the error names file, line and
   rule id; YAML tags that would construct Python objects are refused, never run.
 * Batch: outputs only ever appear inside OUTDIR, atomically; killed and interrupted runs leave
@@ -161,11 +161,6 @@ def test_formerly_superlinear_extraction(name):
     assert_linear(make, n, factor=8)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "plancli/formats.py read_html: selectolax/lexbor builds deeply nested trees in quadratic time "
-    "(HTML tree construction scans the stack of open elements): '<div>'*40000 + 'x' parses in ~3 s, "
-    "*100000 in ~23 s, and old pages that never close <div> nest just as deep. Cap the depth before "
-    "parsing (e.g. drop tags beyond a few hundred open elements, or strip tags when a page is that deep)"))
 def test_html_reading_time_grows_linearly_with_nesting():
     from plancli.formats import read_html
 
@@ -199,11 +194,6 @@ def _docx_bytes(paragraphs: int) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "plancli/formats.py read_docx: --max-bytes limits the compressed file only; a .docx whose "
-    "document.xml unpacks to 300 times its size is parsed whole (a 544 KB file holding 156 MB of XML "
-    "took 85 s and 2 GB of memory). Check ZipInfo.file_size of the parts against the limit before "
-    "parsing and refuse with kind 'too_large'"))
 def test_docx_that_unpacks_far_beyond_the_limit_is_refused(tmp_path):
     from plancli.pipeline import prepare
 
