@@ -166,7 +166,7 @@ def run_atheris(argv: list[str]) -> None:
     atheris.Fuzz()
 
 
-def run_hypothesis(seconds: float, corpus: list[str]) -> None:
+def run_hypothesis(seconds: float, corpus: list[str], runs: int | None = None, seeded: bool = False) -> None:
     """No atheris: hypothesis, mixing random bytes with mutated seed inputs, until time is up."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
@@ -189,7 +189,7 @@ def run_hypothesis(seconds: float, corpus: list[str]) -> None:
                 data[min(pos, len(data) - 1)] ^= 1 << draw(st.integers(0, 7))
         return bytes(data)
 
-    @settings(max_examples=25, deadline=None, database=None,
+    @settings(max_examples=25, deadline=None, database=None, derandomize=seeded,
               suppress_health_check=list(HealthCheck))
     @given(st.one_of(st.binary(max_size=2048), mutated()))
     def fuzz(data):
@@ -197,9 +197,11 @@ def run_hypothesis(seconds: float, corpus: list[str]) -> None:
 
     deadline = time.monotonic() + seconds
     rounds = 0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and (runs is None or rounds * 25 < runs):
         fuzz()
         rounds += 1
+        if seeded:
+            break  # derandomised rounds would repeat the same inputs
     print(f"fuzz_extract (hypothesis): {rounds * 25} inputs in {seconds:g}s, no crash", file=sys.stderr)
 
 
@@ -232,7 +234,10 @@ def main(argv: list[str]) -> int:
         run_atheris(argv)
         return 0
     seconds = next((float(a.split("=", 1)[1]) for a in argv if a.startswith("-max_total_time=")), 60.0)
-    run_hypothesis(seconds, [a for a in argv[1:] if not a.startswith("-")])
+    runs = next((int(a.split("=", 1)[1]) for a in argv if a.startswith("-runs=")), None)
+    # a fixed seed asks for a repeatable run (as in the test suite): derandomised, bounded count
+    seeded = any(a.startswith("-seed=") for a in argv)
+    run_hypothesis(seconds, [a for a in argv[1:] if not a.startswith("-")], runs, seeded)
     return 0
 
 

@@ -180,7 +180,7 @@ def _html_blocks(root) -> list[str]:
         if leaving:
             flush()
             continue
-        tag = node.tag
+        tag = node.tag or ""  # lexbor gives some nodes of broken markup no tag name
         if tag == "-text":
             line.append(node.text_content or "")
             continue

@@ -191,3 +191,13 @@ def test_missing_library_names_the_install_command(monkeypatch, module, data, li
         decode_input(RawInput(name, data))
     assert info.value.kind == "missing_dependency"
     assert library in info.value.message and "pip install 'plancli[formats]'" in info.value.message
+
+
+def test_html_nodes_without_a_tag_name_do_not_crash():
+    """Found by fuzzing: lexbor gives some nodes of broken markup no tag name."""
+    pytest.importorskip("selectolax")
+    from plancli.formats import read_html
+
+    for data in [b"<html><body><p>\xe4\xb8\x80\xe3\x80\x81<!-x></p><?pi?></body></html>",
+                 b"<html><body></ ><p>a</p><\x00></body></html>", b"<html>\x00<body><!></body>"]:
+        read_html(data)  # no exception
