@@ -431,9 +431,12 @@ def _corpus(tmp_path: Path, copies: int) -> Path:
 
 def _start_and_stop(tmp_path: Path, sig: int) -> tuple[int, bytes]:
     out = tmp_path / "out"
+    # A shell starts background jobs with SIGINT ignored, and Python keeps an ignored SIGINT
+    # ignored; restore the default so the test means the same wherever the suite runs.
     proc = subprocess.Popen([*PLANCLI, "batch", "in", "--out", "out", "--jobs", "1", "--jsonl", "all.jsonl",
                              "--csv", "csv", "--quiet"], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while len(list(out.rglob("*.json"))) < 3 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
