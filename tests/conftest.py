@@ -85,3 +85,35 @@ def normalized_fixture():
 @pytest.fixture(name="prepared", scope="session")
 def prepared_fixture():
     return prepared
+
+
+# --- comparing produced records with expected partial records (case files, expected/*.yaml) --
+
+
+def flat_record(kind: str, record) -> dict:
+    """A record as a flat dict: baseline and responsible units lifted to the top level."""
+    d = record.model_dump()
+    if kind == "targets":
+        base = d.pop("baseline") or {}
+        d["baseline_value"], d["baseline_year"] = base.get("value"), base.get("year")
+    elif kind == "tasks":
+        resp = d.pop("responsible")
+        d["lead"], d["support"] = resp["lead"], resp["support"]
+    return d
+
+
+def values_match(want, have, as_set: bool = False, as_substring: bool = False) -> bool:
+    """An expected value against a produced one: sets ignore order, numbers a rounding error."""
+    import math
+
+    if want is None or have is None:
+        return want is None and have is None
+    if as_set:
+        return sorted(set(want)) == sorted(set(have))
+    if as_substring:
+        return str(want) in str(have)
+    if isinstance(want, bool) or isinstance(have, bool):
+        return want is have
+    if isinstance(want, (int, float)) and isinstance(have, (int, float)):
+        return math.isclose(want, have, rel_tol=1e-6, abs_tol=1e-9)
+    return want == have

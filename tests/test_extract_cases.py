@@ -23,12 +23,12 @@ record. Ids look like ``targets:target.table_row:0`` so ``pytest -k target.table
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 
 import pytest
 import yaml
 
+from conftest import flat_record, values_match
 from plancli import rules as rules_mod
 from plancli.normalize import normalize_text
 from plancli.pipeline import extract_text
@@ -86,29 +86,9 @@ def _extract(text: str):
     return extract_text(text)
 
 
-def _flat(kind: str, record) -> dict:
-    d = record.model_dump()
-    if kind == "targets":
-        base = d.pop("baseline") or {}
-        d["baseline_value"], d["baseline_year"] = base.get("value"), base.get("year")
-    elif kind == "tasks":
-        resp = d.pop("responsible")
-        d["lead"], d["support"] = resp["lead"], resp["support"]
-    return d
-
-
 def field_matches(kind: str, field: str, want, have) -> bool:
-    if want is None or have is None:
-        return want is None and have is None
-    if field in SET_FIELDS_BY_KIND.get(kind, set()):
-        return sorted(set(want)) == sorted(set(have))
-    if field in SUBSTRING_FIELDS:
-        return str(want) in str(have)
-    if isinstance(want, bool) or isinstance(have, bool):
-        return want is have
-    if isinstance(want, (int, float)) and isinstance(have, (int, float)):
-        return math.isclose(want, have, rel_tol=1e-6, abs_tol=1e-9)
-    return want == have
+    return values_match(want, have, as_set=field in SET_FIELDS_BY_KIND.get(kind, set()),
+                        as_substring=field in SUBSTRING_FIELDS)
 
 
 def record_matches(kind: str, want: dict, have: dict) -> bool:
@@ -144,7 +124,7 @@ def test_case(name, case):
     kind = case.get("kind", CASE_FILES[name])
     assert kind in KINDS, kind
     doc = _extract(case["input"])
-    records = [_flat(kind, r) for r in getattr(doc, kind)]
+    records = [flat_record(kind, r) for r in getattr(doc, kind)]
     expect = case["expect"]
     if "count" in case:
         assert len(records) == case["count"], f"expected {case['count']} {kind}, got:\n{_show(kind, records)}"

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import flat_record, values_match
 from plancli import rules as rules_mod
 from plancli.models import Document
 from plancli.pipeline import extract_prepared, prepare
@@ -62,29 +63,8 @@ def _expected(path: Path) -> dict:
     return data
 
 
-def _flat(kind: str, record) -> dict:
-    d = record.model_dump()
-    if kind == "targets":
-        base = d.pop("baseline") or {}
-        d["baseline_value"], d["baseline_year"] = base.get("value"), base.get("year")
-    elif kind == "tasks":
-        resp = d.pop("responsible")
-        d["lead"], d["support"] = resp["lead"], resp["support"]
-    return d
-
-
 def _same(field: str, want, have) -> bool:
-    if want is None or have is None:
-        return want is None and have is None
-    if field in SET_FIELDS:
-        return sorted(set(want)) == sorted(set(have))
-    if field == "indicator":
-        return str(want) in str(have)
-    if isinstance(want, bool) or isinstance(have, bool):
-        return want is have
-    if isinstance(want, (int, float)) and isinstance(have, (int, float)):
-        return math.isclose(want, have, rel_tol=1e-6, abs_tol=1e-9)
-    return want == have
+    return values_match(want, have, as_set=field in SET_FIELDS, as_substring=field == "indicator")
 
 
 def _unit_names(doc: Document) -> set[str]:
@@ -112,7 +92,7 @@ def test_expected_record(path, kind, want):
     want = {k: v for k, v in want.items() if k != "xfail"}
     anchor = want.pop("anchor")
     assert set(want) <= FIELDS[kind], f"unknown fields {set(want) - FIELDS[kind]}"
-    records = [_flat(kind, r) for r in getattr(doc, kind)]
+    records = [flat_record(kind, r) for r in getattr(doc, kind)]
     at_anchor = [r for r in records if anchor in r["text"]]
     assert at_anchor, f"no {kind} record whose text contains {anchor!r}"
     assert any(all(_same(f, v, r.get(f)) for f, v in want.items()) for r in at_anchor), \
