@@ -88,136 +88,140 @@ def split_indicator(label: str) -> list[tuple[str, str | None]]:
     return out
 
 
-def indicator_tables(text: str, header_pattern: re.Pattern[str]) -> list[Table]:
-    all_cells = cells(text)
-    tables = []
-    i = 0
-    while i < len(all_cells):
-        if not header_pattern.match(all_cells[i].text):
-            i += 1
-            continue
-        serial = i > 0 and bool(_SERIAL_HEADER.match(all_cells[i - 1].text))
-        j = i + 1
-        unit_col = False
-        if j < len(all_cells) and all_cells[j].text in ("单位", "计量单位"):
-            unit_col, j = True, j + 1
-        years = []
-        while j < len(all_cells) and _YEAR_CELL.match(all_cells[j].text):
-            years.append(int(_YEAR_CELL.match(all_cells[j].text).group("year")))
-            j += 1
-        if not years:
-            i += 1
-            continue
-        extra = 0
-        while j < len(all_cells) and _EXTRA_COLUMN.match(all_cells[j].text):
-            extra, j = extra + 1, j + 1
-        table = Table(span=(all_cells[i].start, all_cells[i].end))
-        star_year = None
-        for c in all_cells[j: j + 200]:
-            m = _FOOTNOTE_STAR.search(c.text)
-            if m and c.text.startswith(("注", "标注", "备注", "说明", "*")):
-                star_year = int(m.group("year"))
+def _indicator_table_at(all_cells: list[Cell], i: int) -> tuple[Table, int] | None:
+    """The indicator table whose header cell is ``all_cells[i]``, and the index after it."""
+    serial = i > 0 and bool(_SERIAL_HEADER.match(all_cells[i - 1].text))
+    j = i + 1
+    unit_col = False
+    if j < len(all_cells) and all_cells[j].text in ("单位", "计量单位"):
+        unit_col, j = True, j + 1
+    years = []
+    while j < len(all_cells) and _YEAR_CELL.match(all_cells[j].text):
+        years.append(int(_YEAR_CELL.match(all_cells[j].text).group("year")))
+        j += 1
+    if not years:
+        return None
+    extra = 0
+    while j < len(all_cells) and _EXTRA_COLUMN.match(all_cells[j].text):
+        extra, j = extra + 1, j + 1
+    table = Table(span=(all_cells[i].start, all_cells[i].end))
+    star_year = None
+    for c in all_cells[j: j + 200]:
+        m = _FOOTNOTE_STAR.search(c.text)
+        if m and c.text.startswith(("注", "标注", "备注", "说明", "*")):
+            star_year = int(m.group("year"))
+            break
+    width = int(serial) + 1 + int(unit_col) + len(years) + extra
+    expected = 1
+    while j + width <= len(all_cells):
+        row = all_cells[j: j + width]
+        if serial:
+            if row[0].text != str(expected):
                 break
-        width = int(serial) + 1 + int(unit_col) + len(years) + extra
-        expected = 1
-        while j + width <= len(all_cells):
-            row = all_cells[j: j + width]
-            if serial:
-                if row[0].text != str(expected):
-                    break
-                row, expected = row[1:], expected + 1
-            row = row[: len(row) - extra] if extra else row
-            label = row[0]
-            if _END.match(label.text) or _VALUE_CELL.match(label.text) or len(label.text) > 80:
-                break
-            unit_cell = row[1].text if unit_col else None
-            value_cells = row[1 + int(unit_col):]
-            if any(len(c.text) > 30 for c in value_cells):
-                break
-            pairs = split_indicator(label.text)
-            last, first = value_cells[-1], value_cells[0]
-            lm, fm = _VALUE_CELL.match(last.text), _VALUE_CELL.match(first.text)
-            for k, (name, unit) in enumerate(pairs[:2]):
-                if not lm:
-                    continue
-                value = lm.group("a") if k == 0 else lm.group("b")
-                if value is None:
-                    continue
-                base, base_year = None, None
-                if fm and len(years) > 1:
-                    base = fm.group("a") if k == 0 else fm.group("b")
-                    starred = fm.group("sa") if k == 0 else fm.group("sb")
-                    base_year = star_year if (starred and star_year) else years[0]
-                cmp = lm.group("cmp") or lm.group("after")
-                table.values.append(TableValue(
-                    indicator=name, unit=unit or unit_cell, value=_num(value),
-                    comparator=_COMPARATORS.get(cmp or "", "="), year=years[-1],
-                    baseline_value=_num(base) if base else None,
-                    baseline_year=base_year if base else None,
-                    span=(label.start, last.end)))
-            table.span = (table.span[0], all_cells[j + width - 1].end)
-            j += width
-        tables.append(table)
-        i = j
-    return tables
+            row, expected = row[1:], expected + 1
+        row = row[: len(row) - extra] if extra else row
+        label = row[0]
+        if _END.match(label.text) or _VALUE_CELL.match(label.text) or len(label.text) > 80:
+            break
+        unit_cell = row[1].text if unit_col else None
+        value_cells = row[1 + int(unit_col):]
+        if any(len(c.text) > 30 for c in value_cells):
+            break
+        pairs = split_indicator(label.text)
+        last, first = value_cells[-1], value_cells[0]
+        lm, fm = _VALUE_CELL.match(last.text), _VALUE_CELL.match(first.text)
+        for k, (name, unit) in enumerate(pairs[:2]):
+            if not lm:
+                continue
+            value = lm.group("a") if k == 0 else lm.group("b")
+            if value is None:
+                continue
+            base, base_year = None, None
+            if fm and len(years) > 1:
+                base = fm.group("a") if k == 0 else fm.group("b")
+                starred = fm.group("sa") if k == 0 else fm.group("sb")
+                base_year = star_year if (starred and star_year) else years[0]
+            cmp = lm.group("cmp") or lm.group("after")
+            table.values.append(TableValue(
+                indicator=name, unit=unit or unit_cell, value=_num(value),
+                comparator=_COMPARATORS.get(cmp or "", "="), year=years[-1],
+                baseline_value=_num(base) if base else None,
+                baseline_year=base_year if base else None,
+                span=(label.start, last.end)))
+        table.span = (table.span[0], all_cells[j + width - 1].end)
+        j += width
+    return table, j
 
 
-def serial_tables(text: str, header_pattern: re.Pattern[str]) -> list[Table]:
-    all_cells = cells(text)
-    tables = []
-    i = 0
-    while i < len(all_cells):
-        if not header_pattern.match(all_cells[i].text):
-            i += 1
-            continue
-        j = i + 1
-        headers: list[str] = []
-        while j < len(all_cells) and not _SERIAL.match(all_cells[j].text) and len(headers) < 12:
-            headers.append(all_cells[j].text)
-            j += 1
-        value_cols = [(h, _UNIT_IN_PARENS.search(h)) for h in headers]
-        value_cols = [(h[: m.start()].strip(), m.group("unit")) for h, m in value_cols if m]
-        if not value_cols or j >= len(all_cells) or all_cells[j].text != "1":
-            i += 1
-            continue
-        table = Table(span=(all_cells[i].start, all_cells[i].end))
-        expected = 1
-        while j < len(all_cells):
-            head = all_cells[j]
-            is_serial = head.text == str(expected)
-            if not (is_serial or _TOTAL.match(head.text)):
+def _serial_table_at(all_cells: list[Cell], i: int) -> tuple[Table, int] | None:
+    """The serial table whose header cell is ``all_cells[i]``, and the index after it."""
+    j = i + 1
+    headers: list[str] = []
+    while j < len(all_cells) and not _SERIAL.match(all_cells[j].text) and len(headers) < 12:
+        headers.append(all_cells[j].text)
+        j += 1
+    value_cols = [(h, _UNIT_IN_PARENS.search(h)) for h in headers]
+    value_cols = [(h[: m.start()].strip(), m.group("unit")) for h, m in value_cols if m]
+    if not value_cols or j >= len(all_cells) or all_cells[j].text != "1":
+        return None
+    table = Table(span=(all_cells[i].start, all_cells[i].end))
+    expected = 1
+    while j < len(all_cells):
+        head = all_cells[j]
+        is_serial = head.text == str(expected)
+        if not (is_serial or _TOTAL.match(head.text)):
+            break
+        k = j + 1
+        row: list[Cell] = [] if is_serial else [head]
+        while k < len(all_cells) and all_cells[k].text != str(expected + 1) \
+                and not _TOTAL.match(all_cells[k].text) and not _END.match(all_cells[k].text) \
+                and len(all_cells[k].text) <= 80:
+            row.append(all_cells[k])
+            k += 1
+        numeric = []
+        for c in reversed(row):
+            if _VALUE_CELL.match(c.text) and "/" not in c.text:
+                numeric.insert(0, c)
+            else:
                 break
-            k = j + 1
-            row: list[Cell] = [] if is_serial else [head]
-            while k < len(all_cells) and all_cells[k].text != str(expected + 1) \
-                    and not _TOTAL.match(all_cells[k].text) and not _END.match(all_cells[k].text) \
-                    and len(all_cells[k].text) <= 80:
-                row.append(all_cells[k])
-                k += 1
-            numeric = []
-            for c in reversed(row):
-                if _VALUE_CELL.match(c.text) and "/" not in c.text:
-                    numeric.insert(0, c)
-                else:
-                    break
-            labels = [c for c in row if c not in numeric]
-            name = labels[0].text if labels else ""
-            if len(labels) > 1 and labels[1].text.startswith(("(", "(")):
-                name += labels[1].text
-            start = labels[0].start if labels else (numeric[0].start if numeric else head.start)
-            for c, (col, unit) in zip(numeric, value_cols):
-                m = _VALUE_CELL.match(c.text)
-                cmp = m.group("cmp") or m.group("after")
-                table.values.append(TableValue(indicator=f"{name}{col}", unit=unit, value=float(m.group("a")),
-                                               comparator=_COMPARATORS.get(cmp or "", "="),
-                                               year=None, baseline_value=None, baseline_year=None,
-                                               span=(start, c.end), row_label=name))
-            table.span = (table.span[0], row[-1].end if row else head.end)
-            if not is_serial:
-                j = k
-                break
-            expected += 1
+        labels = [c for c in row if c not in numeric]
+        name = labels[0].text if labels else ""
+        if len(labels) > 1 and labels[1].text.startswith(("(", "(")):
+            name += labels[1].text
+        start = labels[0].start if labels else (numeric[0].start if numeric else head.start)
+        for c, (col, unit) in zip(numeric, value_cols):
+            m = _VALUE_CELL.match(c.text)
+            cmp = m.group("cmp") or m.group("after")
+            table.values.append(TableValue(indicator=f"{name}{col}", unit=unit, value=float(m.group("a")),
+                                           comparator=_COMPARATORS.get(cmp or "", "="),
+                                           year=None, baseline_value=None, baseline_year=None,
+                                           span=(start, c.end), row_label=name))
+        table.span = (table.span[0], row[-1].end if row else head.end)
+        if not is_serial:
             j = k
+            break
+        expected += 1
+        j = k
+    return table, j
+
+
+def _scan(all_cells: list[Cell], header_pattern: re.Pattern[str], read_at) -> list[Table]:
+    """Every table ``read_at`` reads from a header cell matching ``header_pattern``."""
+    tables = []
+    i = 0
+    while i < len(all_cells):
+        found = read_at(all_cells, i) if header_pattern.match(all_cells[i].text) else None
+        if found is None:
+            i += 1
+            continue
+        table, i = found
         tables.append(table)
-        i = j
     return tables
+
+
+def indicator_tables(all_cells: list[Cell], header_pattern: re.Pattern[str]) -> list[Table]:
+    return _scan(all_cells, header_pattern, _indicator_table_at)
+
+
+def serial_tables(all_cells: list[Cell], header_pattern: re.Pattern[str]) -> list[Table]:
+    return _scan(all_cells, header_pattern, _serial_table_at)

@@ -285,9 +285,10 @@ def _section_id(ctx, pos: int) -> str | None:
 
 
 def _tables(text: str, tr: TargetRules):
+    all_cells = tables.cells(text)  # split into cells once for every table rule
     for rule in tr.of_kind("table_row"):
-        for t in tables.indicator_tables(text, rules_mod.compiled(rule.pattern)):
+        for t in tables.indicator_tables(all_cells, rules_mod.compiled(rule.pattern)):
             yield t, rule
     for rule in tr.of_kind("serial_table"):
-        for t in tables.serial_tables(text, rules_mod.compiled(rule.pattern)):
+        for t in tables.serial_tables(all_cells, rules_mod.compiled(rule.pattern)):
             yield t, rule
