@@ -117,3 +117,14 @@ def values_match(want, have, as_set: bool = False, as_substring: bool = False) -
     if isinstance(want, (int, float)) and isinstance(have, (int, float)):
         return math.isclose(want, have, rel_tol=1e-6, abs_tol=1e-9)
     return want == have
+
+
+def edited_rules_file(folder: Path, name: str, old: str, new: str) -> Path:
+    """A copy of the built-in ``rules/<name>.yaml`` in ``folder`` with ``old`` replaced once."""
+    from plancli.rules import BUILTIN_RULES_DIR
+
+    text = (BUILTIN_RULES_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+    assert old in text, f"rules/{name}.yaml no longer holds {old!r}"
+    path = folder / f"{name}.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path

@@ -14,6 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import edited_rules_file
 from plancli import rules as rules_mod
 from plancli.normalize import mojibake, pinyin
 
@@ -38,9 +39,7 @@ def test_case(case):
 
 
 def test_table_rule_needs_pattern_and_replace(tmp_path):
-    bad = tmp_path / "mojibake.yaml"
-    text = (rules_mod.BUILTIN_RULES_DIR / "mojibake.yaml").read_text(encoding="utf-8")
-    bad.write_text(text.replace("    replace: 東海縣\n", ""), encoding="utf-8")
+    bad = edited_rules_file(tmp_path, "mojibake", "    replace: 東海縣\n", "")
     with pytest.raises(rules_mod.RulesError, match="mojibake.known_donghai"):
         rules_mod.parse_file(bad, mojibake.MojibakeRules)
 

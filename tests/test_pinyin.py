@@ -9,6 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import edited_rules_file
 from plancli import rules as rules_mod
 from plancli.normalize import pinyin
 
@@ -46,9 +47,7 @@ def test_inventory_size():
 
 
 def test_after_must_be_fixed_width(tmp_path):
-    bad = tmp_path / "pinyin.yaml"
-    text = (rules_mod.BUILTIN_RULES_DIR / "pinyin.yaml").read_text(encoding="utf-8")
-    bad.write_text(text.replace("after: '[?\\ufffd]'", "after: '[?\\ufffd]+'"), encoding="utf-8")
+    bad = edited_rules_file(tmp_path, "pinyin", "after: '[?\\ufffd]'", "after: '[?\\ufffd]+'")
     with pytest.raises(rules_mod.RulesError, match="fixed-width"):
         rules_mod.parse_file(bad, pinyin.PinyinRules)
 
