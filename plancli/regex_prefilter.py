@@ -1,0 +1,143 @@
+"""A first-character guard for rule patterns, so ``re`` can skip positions cheaply.
+
+Python's ``re`` scans fast only when a pattern begins with a literal or a plain character class.
+Rule patterns usually begin with an alternation of words and groups (``到\\s*(19|20)\\d{2}|力争|…``),
+and then the engine tries every alternative at every position of the text. Most positions cannot
+start a match at all: a lookahead on the set of characters a match can begin with, ``(?=[到力…])``,
+rejects them with one class test. The guard never changes what matches: it is built from the
+parsed pattern and only added when that set is known exactly enough (a superset of the real
+first characters) and the pattern cannot match the empty string.
+"""
+from __future__ import annotations
+
+import re
+
+try:  # the parser behind re.compile; another Python's internals: patterns stay unguarded
+    from re import _constants as C, _parser as P
+except ImportError:  # pragma: no cover
+    C = P = None
+
+
+class _Unknown(Exception):
+    """The first characters cannot be stated as a class (., [^…], backreferences…)."""
+
+
+_CATEGORIES = {
+    "CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_SPACE": r"\s",
+    "CATEGORY_NOT_SPACE": r"\S", "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W",
+}
+
+
+def _char(code: int) -> str:
+    return f"\\U{code:08x}"
+
+
+def _class_items(items, negated_ok: bool = False) -> list[str]:
+    out = []
+    for op, av in items:
+        if op is C.LITERAL:
+            out.append(_char(av))
+        elif op is C.RANGE:
+            out.append(f"{_char(av[0])}-{_char(av[1])}")
+        elif op is C.CATEGORY and str(av) in _CATEGORIES:
+            out.append(_CATEGORIES[str(av)])
+        else:  # NEGATE and the rest
+            raise _Unknown
+    return out
+
+
+def _first(seq, ignore_case: bool) -> tuple[set[str], set[str], bool]:
+    """(case-sensitive class items, case-insensitive class items, can match empty) of a sequence."""
+    exact: set[str] = set()
+    folded: set[str] = set()
+    for op, av in seq:
+        e, f, nullable = _first_of(op, av, ignore_case)
+        exact |= e
+        folded |= f
+        if not nullable:
+            return exact, folded, False
+    return exact, folded, True
+
+
+def _first_of(op, av, ignore_case: bool) -> tuple[set[str], set[str], bool]:
+    target = (set(), set())
+    if op is C.LITERAL:
+        target[ignore_case].add(_char(av))
+        return target[0], target[1], False
+    if op is C.IN:
+        target[ignore_case].update(_class_items(av))
+        return target[0], target[1], False
+    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):  # zero-width: the next item consumes the character
+        return set(), set(), True
+    if op is C.BRANCH:
+        exact, folded, nullable = set(), set(), False
+        for alternative in av[1]:
+            e, f, n = _first(alternative, ignore_case)
+            exact |= e
+            folded |= f
+            nullable = nullable or n
+        return exact, folded, nullable
+    if op is C.SUBPATTERN:
+        _group, add_flags, del_flags, body = av
+        if add_flags & re.IGNORECASE:
+            ignore_case = True
+        if del_flags & re.IGNORECASE:
+            ignore_case = False
+        return _first(body, ignore_case)
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        low, _high, body = av
+        exact, folded, nullable = _first(body, ignore_case)
+        return exact, folded, nullable or low == 0
+    raise _Unknown
+
+
+def _worth_guarding(items, flags: int) -> bool:
+    """Whether the pattern begins with alternatives ``re`` tries one by one at every position.
+
+    Where its compiler finds a literal or character-set prefix (a leading literal or class, or
+    alternatives that all begin with a literal or a class), or the pattern is anchored, or it begins with a
+    repeated class (cheap to try), ``re`` is as fast without a guard."""
+    op, av = items[0]
+    while (op is C.SUBPATTERN or (op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] >= 1)) and av[-1]:
+        if op is C.SUBPATTERN:
+            flags |= av[1]
+        op, av = av[-1][0]
+    if op is not C.BRANCH:
+        return False
+    return bool(flags & re.IGNORECASE) or not all(alt and alt[0][0] in (C.LITERAL, C.IN) for alt in av[1])
+
+
+def guard(pattern: str, flags: int = 0) -> str:
+    """``pattern`` with a lookahead on its possible first characters, where that helps.
+
+    Patterns that ``re`` already scans fast (a leading literal or class) and patterns whose first
+    characters cannot be stated are returned unchanged.
+    """
+    if P is None:
+        return pattern
+    try:
+        tree = P.parse(pattern, flags)
+    except re.error:
+        return pattern
+    items = list(tree)
+    if not items or not _worth_guarding(items, tree.state.flags):
+        return pattern
+    if tree.state.flags & re.VERBOSE:  # keep the rare verbose pattern as written
+        return pattern
+    try:
+        exact, folded, nullable = _first(items, bool(tree.state.flags & re.IGNORECASE))
+    except _Unknown:
+        return pattern
+    if nullable or not (exact or folded):
+        return pattern
+    parts = []
+    if exact:
+        parts.append("[" + "".join(sorted(exact)) + "]")
+    if folded:
+        parts.append("(?i:[" + "".join(sorted(folded)) + "])")
+    # inline global flags, e.g. (?i), must stay at the very start of the pattern
+    head = ""
+    m = re.match(r"\(\?[aiLmsux]+\)", pattern)
+    if m:
+        head, pattern = m.group(), pattern[m.end():]
+    return f"{head}(?=" + "|".join(parts) + f")(?:{pattern})"
