@@ -49,7 +49,7 @@ def test_case(i_case):
     if "count" in case:
         assert len(found) == case["count"], [q.text for q in found]
     assert found, "no quantity found"
-    got = found[0].model_dump()
+    got = found[0].to_dict()
     for field, want in expect.items():
         have = got[field]
         if isinstance(want, list):
@@ -145,11 +145,13 @@ HOSTILE = ["1", "1,", "111,", "1.", "x.", "x%", "1 ", "1个", "1万", "1-", "1:"
 @pytest.mark.parametrize("unit", HOSTILE)
 def test_linear_time_on_hostile_input(unit):
     """Doubling the input must not much more than double the time (no backtracking blow-up)."""
-    def run(n):
-        text = unit * n
-        t0 = time.perf_counter()
-        find_quantities(text)
-        return time.perf_counter() - t0
+    def run(n):  # CPU time, best of three: a busy machine must not fail the test
+        text, best = unit * n, float("inf")
+        for _ in range(3):
+            t0 = time.process_time()
+            find_quantities(text)
+            best = min(best, time.process_time() - t0)
+        return best
 
     run(100)
     small, large = run(2000), run(8000)
