@@ -269,7 +269,7 @@ def quantities(
 
     if text == "-":
         text = sys.stdin.read()
-    print(json.dumps([q.model_dump(mode="json") for q in find_quantities(text)], ensure_ascii=False, indent=1))
+    print(json.dumps([q.to_dict() for q in find_quantities(text)], ensure_ascii=False, indent=1))
 
 
 class Engine(str, Enum):

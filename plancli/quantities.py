@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, Discriminator, Tag, field_validator, model_validator
+from pydantic import Discriminator, Tag, field_validator, model_validator
 
 from plancli import rules as rules_mod
 
@@ -27,8 +28,12 @@ __all__ = ["Quantity", "QuantityRules", "find_quantities", "parse_quantity"]
 Comparator = Literal[">=", "<=", "~", "=", "+", "-"]
 
 
-class Quantity(BaseModel):
-    """One quantity as written in the text, with its parsed value."""
+@dataclass(slots=True)
+class Quantity:
+    """One quantity as written in the text, with its parsed value.
+
+    A plain dataclass, not a Pydantic model: the parser makes one per number in the text and
+    validation would cost more than the parsing; the records built from it are validated."""
 
     value: float | None = None
     value_max: float | None = None
@@ -40,8 +45,12 @@ class Quantity(BaseModel):
     comparator: Comparator = "="
     masked: bool = False
     ratio_parts: list[float] | None = None
-    text: str
-    span: tuple[int, int]
+    text: str = ""
+    span: tuple[int, int] = (0, 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain data (what ``plancli quantities`` prints)."""
+        return asdict(self)
 
 
 # --- rules ------------------------------------------------------------------------------------
