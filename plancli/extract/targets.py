@@ -100,14 +100,18 @@ def _clean_indicator(raw: str, tr: TargetRules, before_number: bool = True) -> s
 class _Section:
     """What the extractor needs to know about the section a sentence is in."""
 
-    def __init__(self, titles: list[str], tr: TargetRules):
-        joined = " / ".join(titles)
-        self.is_goal = bool(titles) and any(rules_mod.compiled(tr.goal_sections).search(t) for t in titles)
-        background = [i for i, t in enumerate(titles) if rules_mod.compiled(tr.background_sections).search(t)]
-        goal = [i for i, t in enumerate(titles) if rules_mod.compiled(tr.goal_sections).search(t)]
+    def __init__(self, titles: list[str], tr: TargetRules, labels: dict[str, tuple[bool, bool]]):
+        # ``labels`` memoises (goal title?, background title?) per title: sections share ancestors
+        for t in titles:
+            if t not in labels:
+                labels[t] = (bool(rules_mod.compiled(tr.goal_sections).search(t)),
+                             bool(rules_mod.compiled(tr.background_sections).search(t)))
+        goal = [i for i, t in enumerate(titles) if labels[t][0]]
+        background = [i for i, t in enumerate(titles) if labels[t][1]]
+        self.is_goal = bool(goal)
         # titles run from the innermost section outwards: the nearer label decides
         self.is_background = bool(background) and (not goal or background[0] < goal[0])
-        self.year = year_in(joined, tr)
+        self.year = year_in(" / ".join(titles), tr)
 
 
 class _Cues:
@@ -181,6 +185,7 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
     """Targets stated in prose: sentence by sentence, clause by clause, quantity by quantity."""
     text, found = ctx.text, []
     section_info: dict[str | None, _Section] = {}
+    title_labels: dict[str, tuple[bool, bool]] = {}
     last_year: dict[str | None, int] = {}
     report_parts = _report_parts(ctx, cues.report_part)
     # On a page of several articles, what precedes the first one is the site's header.
@@ -192,17 +197,17 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
         key = sec.id if sec else None
         if key not in section_info:
             titles = [x.title for x in ctx.structure.ancestors(sec)[:MAX_TITLES] if x.kind == "heading"]
-            section_info[key] = _Section(titles, tr)
+            section_info[key] = _Section(titles, tr, title_labels)
         info = section_info[key]
         if info.is_background or any(a <= s < b for a, b in report_parts):
             continue
         sentence = text[s:e]
         sentence_year = year_in(sentence, tr)
-        if not sentence_year and any(p.search(sentence) for p in cues.past_sentence):
-            continue
         if sentence_year:  # "到2024年,…" dates the goals of the sentences after it
             last_year[key] = sentence_year
         if not cues.quantity_hint.search(sentence):
+            continue
+        if not sentence_year and any(p.search(sentence) for p in cues.past_sentence):
             continue
         quantities = ctx.quantities(s, e)
         if not quantities:
@@ -215,10 +220,12 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
             clause = text[cs:ce]
             if not mine or any(p.search(clause) for p in cues.past):
                 continue
+            whole = (cs, ce) == (s, e)  # a one-clause sentence: what holds for it holds here
             where = _Where(clause, (cs, ce), key, info.is_goal, is_forward, ctx.language, sentence_year,
-                           sentence_year or info.year or last_year.get(key), year_in(clause, tr),
+                           sentence_year or info.year or last_year.get(key),
+                           sentence_year if whole else year_in(clause, tr),
                            bool(cues.annual.search(clause)), granted_sentence,
-                           any(p.search(clause) for p in cues.money_grant))
+                           granted_sentence if whole else any(p.search(clause) for p in cues.money_grant))
             for q in mine:
                 qs, qe = s + q.span[0] - cs, s + q.span[1] - cs  # the quantity within the clause
                 # the words that decide are next to the number: a window keeps long clauses linear
