@@ -406,6 +406,16 @@ def test_atomic_writer_keeps_the_old_file_when_writing_fails(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
 
 
+@pytest.mark.parametrize("durable", [True, False])
+def test_atomic_writer_flushes_to_disk_only_when_durable(tmp_path, monkeypatch, durable):
+    synced = []
+    monkeypatch.setattr(emit.os, "fsync", lambda fd: synced.append(fd))
+    with emit.atomic_writer(tmp_path / "a.json", durable=durable) as fh:
+        fh.write("{}")
+    assert (tmp_path / "a.json").read_text(encoding="utf-8") == "{}"
+    assert bool(synced) == durable
+
+
 def test_stale_temp_files_of_dead_runs_are_removed(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()

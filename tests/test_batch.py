@@ -294,3 +294,20 @@ def test_extract_several_paths_and_globs_as_jsonl(tmp_path):
     docs = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
     assert [d["source"]["path"] for d in docs] == ["000.txt", "004.txt", "bad.txt"]
     assert "error" in docs[2] and "error" not in docs[0]
+
+
+def test_resume_redoes_an_output_a_power_cut_left_empty_or_cut(tmp_path):
+    """Batch outputs are not flushed to disk one by one; resume must not trust what it finds."""
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.txt").write_text("到2025年，新增企业100家。", encoding="utf-8")
+    (folder / "b.txt").write_text("到2025年，新增企业200家。", encoding="utf-8")
+    first = plancli("batch", folder, "--out", out, "--jobs", "1", "--quiet", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    good = (out / "b.txt.json").read_text(encoding="utf-8")
+    (out / "a.txt.json").write_text("", encoding="utf-8")  # what a power cut can leave behind
+    (out / "b.txt.json").write_text(good[: len(good) // 2], encoding="utf-8")
+    again = plancli("batch", folder, "--out", out, "--jobs", "1", "--quiet", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((out / "a.txt.json").read_text(encoding="utf-8"))["targets"][0]["value"] == 100
+    assert (out / "b.txt.json").read_text(encoding="utf-8") == good
