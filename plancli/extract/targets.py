@@ -114,14 +114,25 @@ class _Section:
         self.year = year_in(" / ".join(titles), tr)
 
 
+class _Cue:
+    """One combined pattern of rules, or none (a rules folder may have no rule of a kind)."""
+
+    __slots__ = ("pattern",)
+
+    def __init__(self, pattern: re.Pattern[str] | None):
+        self.pattern = pattern
+
+    def found_in(self, text: str) -> bool:
+        return self.pattern is not None and self.pattern.search(text) is not None
+
+
 class _Cues:
     """The rules' patterns, compiled once per rules file."""
 
     def __init__(self, tr: TargetRules):
-        def kind(k: str) -> list[re.Pattern[str]]:
-            """The rules of one kind as a list holding one combined pattern (or none)."""
-            combined = rules_mod.any_of(tuple(r.pattern for r in tr.of_kind(k) if r.pattern))
-            return [combined] if combined else []
+        def kind(k: str) -> _Cue:
+            """The rules of one kind as one combined pattern."""
+            return _Cue(rules_mod.any_of(tuple(r.pattern for r in tr.of_kind(k) if r.pattern)))
 
         self.forward, self.past, self.past_sentence = kind("forward_clause"), kind("exclude"), kind("exclude_sentence")
         self.report_part, self.before, self.after = kind("exclude_part"), kind("exclude_before"), kind("exclude_after")
@@ -191,7 +202,7 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
     # On a page of several articles, what precedes the first one is the site's header.
     body_start = ctx.structure.parts[0].span[0] if ctx.structure.parts else 0
     for s, e in ctx.sentences:
-        if s < body_start or any(a <= s < b for a, b in covered):
+        if s < body_start or (covered and any(a <= s < b for a, b in covered)):
             continue
         sec = ctx.structure.section_at(s)
         key = sec.id if sec else None
@@ -199,7 +210,7 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
             titles = [x.title for x in ctx.structure.ancestors(sec)[:MAX_TITLES] if x.kind == "heading"]
             section_info[key] = _Section(titles, tr, title_labels)
         info = section_info[key]
-        if info.is_background or any(a <= s < b for a, b in report_parts):
+        if info.is_background or (report_parts and any(a <= s < b for a, b in report_parts)):
             continue
         sentence = text[s:e]
         sentence_year = year_in(sentence, tr)
@@ -207,25 +218,25 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
             last_year[key] = sentence_year
         if not cues.quantity_hint.search(sentence):
             continue
-        if not sentence_year and any(p.search(sentence) for p in cues.past_sentence):
+        if not sentence_year and cues.past_sentence.found_in(sentence):
             continue
         quantities = ctx.quantities(s, e)
         if not quantities:
             continue
-        is_forward = any(p.search(sentence) for p in cues.forward)
-        granted_sentence = any(p.search(sentence) for p in cues.money_grant)
+        is_forward = cues.forward.found_in(sentence)
+        granted_sentence = cues.money_grant.found_in(sentence)
         starts = [s + q.span[0] for q in quantities]
         for cs, ce in clauses(text, s, e):
             mine = quantities[bisect.bisect_left(starts, cs):bisect.bisect_left(starts, ce)]
             clause = text[cs:ce]
-            if not mine or any(p.search(clause) for p in cues.past):
+            if not mine or cues.past.found_in(clause):
                 continue
             whole = (cs, ce) == (s, e)  # a one-clause sentence: what holds for it holds here
             where = _Where(clause, (cs, ce), key, info.is_goal, is_forward, ctx.language, sentence_year,
                            sentence_year or info.year or last_year.get(key),
                            sentence_year if whole else year_in(clause, tr),
                            bool(cues.annual.search(clause)), granted_sentence,
-                           granted_sentence if whole else any(p.search(clause) for p in cues.money_grant))
+                           granted_sentence if whole else cues.money_grant.found_in(clause))
             for q in mine:
                 qs, qe = s + q.span[0] - cs, s + q.span[1] - cs  # the quantity within the clause
                 # the words that decide are next to the number: a window keeps long clauses linear
@@ -237,13 +248,13 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
 
 def _is_goal_quantity(q, head: str, tail: str, where: _Where, cues: _Cues) -> bool:
     """Whether a quantity states a goal (every exclusion rule in rules/targets.yaml says no)."""
-    if q.kind == "ratio" or (any(p.search(q.text) for p in cues.not_quantity) and not q.masked):
+    if q.kind == "ratio" or (cues.not_quantity.found_in(q.text) and not q.masked):
         return False
     # in Chinese plans 以上/不低于/左右 mark a goal; English "more than" also describes the present
     bounded = where.language == "zh" and q.comparator in (">=", "<=", "~")
     if not (where.in_goal or where.is_forward or bounded):
         return False
-    if any(p.search(head) for p in cues.before) or any(p.search(tail) for p in cues.after):
+    if cues.before.found_in(head) or cues.after.found_in(tail):
         return False
     if q.unit and cues.time_unit.match(q.unit):
         return False
@@ -279,11 +290,13 @@ def _acceptable_unit(q, language: str, in_goal: bool) -> bool:
     return language == "en" and in_goal
 
 
-def _report_parts(ctx, patterns) -> list[tuple[int, int]]:
+def _report_parts(ctx, cue: _Cue) -> list[tuple[int, int]]:
     """Spans of parts (or the whole page) whose genre is not a plan, e.g. journal-article records."""
+    if cue.pattern is None:
+        return []
     parts = ctx.structure.parts or []
     spans = [p.span for p in parts] or [(0, len(ctx.text))]
-    return [(a, b) for a, b in spans if any(p.search(ctx.text, a, b) for p in patterns)]
+    return [(a, b) for a, b in spans if cue.pattern.search(ctx.text, a, b)]
 
 
 def _section_id(ctx, pos: int) -> str | None:
