@@ -12,6 +12,7 @@ sentence of the same section. All cues are patterns in ``rules/targets.yaml``.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -53,6 +54,17 @@ class TargetRules(rules_mod.RuleFile):
     def of_kind(self, kind: str) -> list[TargetRule]:
         return [r for r in self.rules if r.kind == kind]
 
+    @functools.cached_property
+    def year_finder(self) -> tuple[re.Pattern[str], list[tuple[re.Pattern[str], list[str]]]]:
+        """The year hint and each year cue compiled, with its year/plan group names in order."""
+        cues = []
+        for cue in self.year_cues:
+            pattern = rules_mod.compiled(cue)
+            names = [k for k, _ in sorted(pattern.groupindex.items(), key=lambda kv: kv[1])
+                     if k.startswith(("year", "plan"))]
+            cues.append((pattern, names))
+        return rules_mod.compiled(self.year_hint), cues
+
 
 def rules(rules_dir=None) -> TargetRules:
     return rules_mod.load("targets", TargetRules, rules_dir)
@@ -60,18 +72,17 @@ def rules(rules_dir=None) -> TargetRules:
 
 def year_in(text: str, tr: TargetRules) -> int | None:
     """The target year a piece of text names, if any."""
-    if not rules_mod.compiled(tr.year_hint).search(text):  # most sentences name no year
+    hint, cues = tr.year_finder
+    if not hint.search(text):  # most sentences name no year
         return None
     best: tuple[int, int] | None = None
-    for pat in tr.year_cues:
-        for m in rules_mod.compiled(pat).finditer(text):
-            groups = {k: v for k, v in m.groupdict().items() if v}
+    for pattern, names in cues:
+        for m in pattern.finditer(text):
             year = None
-            for key, value in groups.items():
-                if key.startswith("year"):
-                    year = int(value)
-                elif key.startswith("plan"):
-                    year = tr.five_year_plans.get(value)
+            for key in names:  # in the order of the groups: a later group decides
+                value = m.group(key)
+                if value:
+                    year = int(value) if key.startswith("year") else tr.five_year_plans.get(value)
             if year and (best is None or m.start() < best[0]):
                 best = (m.start(), year)
     return best[1] if best else None
