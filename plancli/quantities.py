@@ -4,8 +4,9 @@ Targets and subsidies both start from numbers, so one parser finds them all and 
 each parsed value, the exact text and span it came from. The words (units, multipliers,
 currencies, comparators, numerals) and the exclusions (years, dates, document numbers, list
 markers, slogans) are data in ``rules/quantities.yaml``, compiled once per rules file into a few
-regexes: a character class that finds where a number can start, a scanner matched there
-(exclusions first, then a ratio, then a number with its range, unit and trailing comparator),
+regexes: a scanner searched for where a number can start (a character class, looked ahead) and
+matching there (exclusions first, then a ratio, then a number with its range, unit and trailing
+comparator),
 and an anchored match on the reversed text before the number for comparator and currency words
 ("不超过", "up to", "RMB"). Every piece is delimited or bounded, so time is linear in the text.
 
@@ -370,9 +371,10 @@ class _Engine:
                       + [p[0] for p in self.pct_prefixes])
         starts = {c for c in starts if not c.isdigit()}
         first = "".join(sorted({c for w in self.en.words for c in (w[0].lower(), w[0].upper())}))
-        self.candidates = re.compile(rf"[\d{''.join(re.escape(c) for c in sorted(starts))}]"
-                                     rf"|{_NO_LATIN_BEFORE}(?=[{first}]){en_words}")
-        self.scanner = re.compile(f"(?P<skip>{skip})|{ratio}|(?P<q>{quantity})")
+        candidates = (rf"[\d{''.join(re.escape(c) for c in sorted(starts))}]"
+                      rf"|{_NO_LATIN_BEFORE}(?=[{first}]){en_words}")
+        # One search finds the next place where a number can start and the scanner matches there.
+        self.scanner = re.compile(f"(?=(?:{candidates}))(?:(?P<skip>{skip})|{ratio}|(?P<q>{quantity}))")
         self.skip_before = re.compile(f"(?:{'|'.join(befores)})\\Z") if befores else None
         self.norange = re.compile(f"(?P<q>{quantity_norange})")
         # Matched on the reversed text before a number: [space][currency][space][comparator].
@@ -443,16 +445,12 @@ class _Engine:
     def find(self, text: str) -> list[Quantity]:
         out: list[Quantity] = []
         pos, floor = 0, 0
-        candidate, match, skip_before = self.candidates.search, self.scanner.match, self.skip_before
+        search, skip_before = self.scanner.search, self.skip_before
         while True:
-            c = candidate(text, pos)
-            if c is None:
-                return out
-            start = c.start()
-            m = match(text, start)
+            m = search(text, pos)
             if m is None:
-                pos = start + 1
-                continue
+                return out
+            start = m.start()
             pos = max(m.end(), start + 1)
             if m.group("skip") is not None:
                 continue
