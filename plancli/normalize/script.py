@@ -6,6 +6,7 @@ process because loading its dictionaries costs more than converting a whole docu
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 
 from plancli.normalize.step import StepResult
@@ -28,6 +29,12 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
+def _at_most(pattern: re.Pattern[str], text: str, limit: int) -> bool:
+    """Whether ``pattern`` matches ``text`` at most ``limit`` times; stops looking after that
+    (an English page has tens of thousands of letters, and only a few Chinese characters)."""
+    return next(itertools.islice(pattern.finditer(text), limit, None), None) is None
+
+
 def to_simplified(text: str) -> tuple[str | None, StepResult]:
     """Return (script, result); script is None when the text has (almost) no Chinese.
 
@@ -41,7 +48,7 @@ def to_simplified(text: str) -> tuple[str | None, StepResult]:
     converted = _converter().convert(text)
     result = StepResult(converted)
     # Latin letters are at most the non-CJK characters: mostly-Chinese pages need no count.
-    is_chinese = cjk * 3 >= len(text) - cjk or cjk * 3 >= len(_LATIN.findall(text))
+    is_chinese = cjk * 3 >= len(text) - cjk or _at_most(_LATIN, text, cjk * 3)
     if converted == text:  # the usual case for Simplified pages: no per-character comparison
         return ("simplified" if is_chinese else None), result
     if len(converted) == len(text):
