@@ -61,7 +61,7 @@ def _mojibake_would_change(text: str, rules_dir=None) -> bool:
     text alone, and run again if not (cheap: it only looks at suspicious runs)."""
     from plancli.normalize import mojibake
 
-    return mojibake.repair_mojibake(text, mojibake.rules(rules_dir)).text != text
+    return mojibake.repair_mojibake(text, mojibake.rules(rules_dir), flag=False).text != text
 
 
 def _merge(repairs: list[Repair], more: list[Repair]) -> list[Repair]:

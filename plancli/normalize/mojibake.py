@@ -84,7 +84,10 @@ def rules(rules_dir=None) -> MojibakeRules:
 #: A lone ASCII character in the trail-byte range 0x40-0x7E, glued to what precedes it and
 #: followed by non-ASCII text, a space or the end: where a shifted stream realigns.
 _TRAIL = re.compile(r"[\x40-\x7e](?=[^\x00-\x7f]|\s|\Z)")
-_GLUED = re.compile(r"(?<=[^\x00-\x7f\s])" + _TRAIL.pattern)
+#: The same letter glued to a non-ASCII character before it. The letter comes first and the
+#: look-behind after it: a pattern led by a look-behind runs the matcher at every position of
+#: the text, one led by a character class skips ahead in a tight scan (~4x faster).
+_GLUED = re.compile(r"[\x40-\x7e](?<=[^\x00-\x7f\s].)(?=[^\x00-\x7f]|\s|\Z)")
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
 
 
@@ -124,20 +127,36 @@ def _decode(raw: bytes, chars: int, r: MojibakeRules) -> str | None:
     return text
 
 
-def _marks(r: MojibakeRules) -> re.Pattern[str]:
-    return rules_mod.compiled("[" + re.escape(r.lost_byte_marks) + "]")
+@functools.lru_cache(maxsize=4)
+def _marks(text: str, marks: str) -> list[int]:
+    """Positions of lost-byte marks in ``text``, in order.
+
+    Marks are rare, so ``str.find`` (a fast string scan) finds them; cached because the runs,
+    the suspicion test and the flags all look at the same text."""
+    found = []
+    for mark in marks:
+        i = text.find(mark)
+        while i >= 0:
+            found.append(i)
+            i = text.find(mark, i + 1)
+    return sorted(found)
+
+
+@functools.lru_cache(maxsize=4)
+def _glued(text: str) -> list[int]:
+    """Positions of glued stray letters (``_GLUED``), cached like ``_marks``."""
+    return [m.start() for m in _GLUED.finditer(text)]
+
+
+def _marks_by_non_ascii(text: str, r: MojibakeRules) -> list[int]:
+    """The marks with a non-ASCII neighbour: the only ones a shifted stream can have left."""
+    return [i for i in _marks(text, r.lost_byte_marks)
+            if (i > 0 and not text[i - 1].isascii()) or (i + 1 < len(text) and not text[i + 1].isascii())]
 
 
 def _suspicious(text: str, r: MojibakeRules) -> bool:
-    """Cheap test: a lost-byte mark next to non-ASCII text, or a glued stray letter.
-
-    Marks are rare, so they are found first and their neighbours looked at (a regex starting
-    with "any non-ASCII character" tries every position of a Chinese text)."""
-    for m in _marks(r).finditer(text):
-        i = m.start()
-        if (i > 0 and not text[i - 1].isascii()) or (i + 1 < len(text) and not text[i + 1].isascii()):
-            return True
-    return bool(_GLUED.search(text))
+    """Cheap test: a lost-byte mark next to non-ASCII text, or a glued stray letter."""
+    return bool(_marks_by_non_ascii(text, r) or _glued(text))
 
 
 # --- scoring: jieba word frequencies, loaded on first need ---------------------------------------
@@ -268,8 +287,7 @@ def _lost_byte_runs(text: str, rule: MojibakeRule, r: MojibakeRules):
     mark before ASCII or the line end (a lead byte whose trail was ASCII and could not pair).
     After ASCII text the run must not be empty, so ``What?I`` or ``?id=`` are left alone.
     """
-    for m in _marks(r).finditer(text):
-        i = m.start()
+    for i in _marks(text, r.lost_byte_marks):
         j = i + 1
         while j < len(text) and j - i - 1 < rule.max_run and _run_bytes(text[j], r) is not None:
             j += 1
@@ -315,8 +333,7 @@ def _lost_byte_repair(text: str, rule: MojibakeRule, r: MojibakeRules, scorer: _
 
 def _silent_runs(text: str, rule: MojibakeRule, r: MojibakeRules):
     """(earliest possible start, end) of a garbage run ending in a glued stray letter."""
-    for m in _GLUED.finditer(text):
-        j = m.start()
+    for j in _glued(text):
         if text[j] in r.mask_letters:
             continue  # "xx家", "x项": a masked number, not a stray trail byte
         k = j
@@ -386,19 +403,16 @@ def _apply_table(result: StepResult, rule: MojibakeRule) -> bool:
 def _flags(text: str, r: MojibakeRules) -> list[str]:
     """What still looks damaged: marks next to non-ASCII text, garbage before a glued letter."""
     spans: list[list[int]] = []
-    for m in _marks(r).finditer(text):
-        i = m.start()
-        if (i > 0 and not text[i - 1].isascii()) or (i + 1 < len(text) and not text[i + 1].isascii()):
-            left, right = _line_context(text, i, i + 1, r.context)
-            start, end = i - len(left), i + 1 + len(right)
-            if spans and start <= spans[-1][1]:
-                spans[-1][1] = end  # neighbouring marks (选?洗?梳) make one flag
-            else:
-                spans.append([start, end])
+    for i in _marks_by_non_ascii(text, r):
+        left, right = _line_context(text, i, i + 1, r.context)
+        start, end = i - len(left), i + 1 + len(right)
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = end  # neighbouring marks (选?洗?梳) make one flag
+        else:
+            spans.append([start, end])
     found = [text[a:b] for a, b in spans]
     scorer = None
-    for m in _GLUED.finditer(text):
-        j = m.start()
+    for j in _glued(text):
         if text[j] in r.mask_letters:
             continue
         k = j
@@ -416,8 +430,9 @@ def _flags(text: str, r: MojibakeRules) -> list[str]:
 _MAX_PASSES = 20
 
 
-def repair_mojibake(text: str, rules: MojibakeRules) -> StepResult:
-    """Apply the rules in order until the text stops changing; then flag what still looks bad."""
+def repair_mojibake(text: str, rules: MojibakeRules, flag: bool = True) -> StepResult:
+    """Apply the rules in order until the text stops changing; then flag what still looks bad
+    (unless ``flag`` is false: a caller that only asks whether the text would change)."""
     result = StepResult(text)
     changed, passes = True, 0
     suspicious = None  # _suspicious(result.text), kept until the text changes
@@ -432,6 +447,8 @@ def repair_mojibake(text: str, rules: MojibakeRules) -> StepResult:
                 suspicious = _suspicious(result.text, rules)
             if suspicious and _apply_shift(result, rule, rules):
                 changed, suspicious = True, None
+    if not flag:
+        return result
     if suspicious is None:
         suspicious = _suspicious(result.text, rules)
     if suspicious:
