@@ -52,6 +52,13 @@ def test_after_must_be_fixed_width(tmp_path):
         rules_mod.parse_file(bad, pinyin.PinyinRules)
 
 
+def test_open_must_be_fixed_width(tmp_path):
+    # ``after`` is looked behind from past ``open``, so both need a fixed width.
+    bad = edited_rules_file(tmp_path, "pinyin", "open: ''", "open: '[(（]*'")
+    with pytest.raises(rules_mod.RulesError, match="'open' must be a fixed-width"):
+        rules_mod.parse_file(bad, pinyin.PinyinRules)
+
+
 def test_sample_004_annotations_all_removed():
     text = (ROOT / "samples" / "004_838b7ceec8d27e5e.txt").read_text(encoding="utf-8")
     result = pinyin.remove_pinyin(text, RULES)

@@ -37,13 +37,13 @@ class PinyinRule(rules_mod.Rule):
     min_letters: int = 1
     min_marked_in_text: int = 0
 
-    @field_validator("after")
+    @field_validator("after", "open")
     @classmethod
-    def _fixed_width(cls, value: str) -> str:
+    def _fixed_width(cls, value: str, info) -> str:
         try:
             re.compile(f"(?<={value})")
         except re.error:
-            raise ValueError(f"'after' must be a fixed-width regex, got {value!r}") from None
+            raise ValueError(f"'{info.field_name}' must be a fixed-width regex, got {value!r}") from None
         return value
 
 
@@ -82,12 +82,26 @@ class _Inventory:
         letters = {c for s in self.syllables for c in s} | set(self.unmark) | set(self.aliases)
         body = "[" + "".join(sorted(re.escape(c) for c in letters)) + "]{1,7}"
         self.any_annotation = re.compile(r"[(（](" + body + r")[)）]")
+        # ``after`` is looked behind from past ``open`` (both fixed-width): a pattern led by a
+        # look-behind runs the matcher at every position, one led by "(" skips to the next one.
         self.patterns = [
-            re.compile(f"(?<={rule.after})(?:{rule.open})({body})(?:{rule.close})") for rule in r.rules
+            re.compile(f"(?:{rule.open})(?<=(?:{rule.after})(?:{rule.open}))({body})(?:{rule.close})")
+            for rule in r.rules
         ]
+        self._kinds: dict[str, str | None] = {}
 
     def classify(self, content: str) -> str | None:
-        """``"marked"``, ``"unmarked"``, or ``None`` when ``content`` is not one syllable."""
+        """``"marked"``, ``"unmarked"``, or ``None`` when ``content`` is not one syllable.
+
+        Memoised: an annotated page repeats a few hundred syllables thousands of times."""
+        kind = self._kinds.get(content, "")
+        if kind == "":
+            if len(self._kinds) > 100_000:  # only letter strings of up to 7, but stay bounded
+                self._kinds.clear()
+            kind = self._kinds[content] = self._classify(content)
+        return kind
+
+    def _classify(self, content: str) -> str | None:
         text = "".join(self.aliases.get(c, c) for c in unicodedata.normalize("NFC", content))
         marked = [i for i, c in enumerate(text) if c in self.unmark]
         if len(marked) > 1:
