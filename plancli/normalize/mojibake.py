@@ -176,20 +176,13 @@ class _Scorer:
         self.punct = {ch: math.log(f) - self.log_total for ch, f in punctuation}
         self.unknown = math.log(unknown) - self.log_total
         self.max_word = 6
-        self._t2s = opencc.OpenCC("t2s")
-        self._simple: dict[str, str] = {}
+        self._simple = _SimpleTable(opencc.OpenCC("t2s"))
         self._single: dict[str, float] = {}
+        self._last: tuple[str, list[float]] = ("", [0.0])  # the previous window and its DP
 
     def simplify(self, text: str) -> str:
         """Character by character (cached), so scores of similar windows stay comparable."""
-        out = []
-        for ch in text:
-            s = self._simple.get(ch)
-            if s is None:
-                s = self._t2s.convert(ch)
-                s = self._simple[ch] = s if len(s) == 1 else ch
-            out.append(s)
-        return "".join(out)
+        return text.translate(self._simple)
 
     def _word(self, w: str) -> float | None:
         f = self.freq.get(w)
@@ -211,15 +204,25 @@ class _Scorer:
         inlined for words of two or more characters, and the scan for words starting at ``i``
         stops at the first substring that starts none: jieba's ``FREQ`` holds every prefix of
         every word (with frequency 0), so a substring missing from it has no longer word.
+        ``best[i]`` depends only on the text from ``i`` on, and consecutive candidate windows
+        differ in one edge character, so the values for the end they share with the previous
+        window are taken over from it.
         """
         s = self.simplify(text)
         n = len(s)
         if not n:
             return 0.0
-        freq, log, log_total, max_word = self.words.need(s), math.log, self.log_total, self.max_word
-        best = [0.0] * (n + 1)
-        for i in range(n - 1, -1, -1):
-            top = self._char(s[i]) + best[i + 1]
+        prev, prev_best = self._last
+        shared = _shared_suffix(s, prev)
+        todo = n - shared  # positions before the shared end
+        freq, log, log_total, max_word = self.words.need(s[:todo]), math.log, self.log_total, self.max_word
+        single = self._single
+        best = [0.0] * todo + prev_best[len(prev) - shared:]
+        for i in range(todo - 1, -1, -1):
+            top = single.get(s[i])
+            if top is None:
+                top = self._char(s[i])
+            top += best[i + 1]
             for j in range(i + 2, min(n, i + max_word) + 1):
                 f = freq.get(s[i:j])
                 if f is None:
@@ -229,7 +232,31 @@ class _Scorer:
                     if score > top:
                         top = score
             best[i] = top
+        self._last = (s, best)
         return best[0] / n
+
+
+class _SimpleTable(dict):
+    """``str.translate`` table: code point → its one-character t2s form (itself if none),
+    filled in as characters are first met."""
+
+    def __init__(self, t2s):
+        super().__init__()
+        self._t2s = t2s
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        simple = self._t2s.convert(ch)
+        simple = self[code] = simple if len(simple) == 1 else ch
+        return simple
+
+
+def _shared_suffix(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` share at their ends."""
+    k, most = 0, min(len(a), len(b))
+    while k < most and a[-1 - k] == b[-1 - k]:
+        k += 1
+    return k
 
 
 @functools.lru_cache(maxsize=4)
