@@ -8,6 +8,7 @@ counted, so nothing disappears silently.
 """
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from plancli import rules as rules_mod
@@ -38,10 +39,20 @@ def _short(s: str, n: int = 40) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
+def _by_limit(rules: BoilerplateRules, scope: str) -> list[tuple[re.Pattern[str], int]]:
+    """One regex per ``max_line`` for the rules of ``scope``: a line is searched once, not once
+    per rule (the rules of a scope are anchored at the line start, so this costs no more)."""
+    patterns: dict[int, list[str]] = {}
+    for r in rules.rules:
+        if r.scope == scope:
+            patterns.setdefault(r.max_line, []).append(r.pattern)
+    return [(rules_mod.any_of(tuple(group)), limit) for limit, group in patterns.items()]
+
+
 def remove(text: str, rules: BoilerplateRules) -> StepResult:
     phrase = [rules_mod.compiled(r.pattern) for r in rules.rules if r.scope == "phrase"]
-    line = [(rules_mod.compiled(r.pattern), r.max_line) for r in rules.rules if r.scope == "line"]
-    tail = [(rules_mod.compiled(r.pattern), r.max_line) for r in rules.rules if r.scope == "tail"]
+    line = _by_limit(rules, "line")
+    tail = _by_limit(rules, "tail")
     result = StepResult(text)
     kept: list[str] = []
     lines = text.split("\n")
