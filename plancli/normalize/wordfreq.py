@@ -26,6 +26,8 @@ class WordFreq:
     def need(self, text: str) -> dict[str, int]:
         """``freq``, holding every entry that starts with a character of ``text``."""
         groups = self._groups
+        if groups.keys().isdisjoint(text):  # the usual case once a page's characters are in
+            return self.freq
         for ch in set(text):
             packed = groups.pop(ch, None)
             if packed is not None:
