@@ -46,9 +46,19 @@ def normalize_text(text: str, rules_dir=None) -> Normalized:
         repairs = _merge(repairs, found)
         if text == before:
             break
-        if not rejoined and not (_touched_mojibake(found) and _mojibake_would_change(text, rules_dir)):
+        if not rejoined and not _pinyin_would_change(text, rules_dir) \
+                and not (_touched_mojibake(found) and _mojibake_would_change(text, rules_dir)):
             break
     return Normalized(text=text, script=script, repairs=repairs)
+
+
+def _pinyin_would_change(text: str, rules_dir=None) -> bool:
+    """The pinyin step judges an annotation by the character before it, and later steps change
+    that character (width folding turns ＠ into @, which reads as a mojibake trail byte): check
+    the final text (cheap: the step only looks at parenthesised runs)."""
+    from plancli.normalize import pinyin
+
+    return pinyin.remove_pinyin(text, pinyin.rules(rules_dir)).text != text
 
 
 def _touched_mojibake(found: list[Repair]) -> bool:
