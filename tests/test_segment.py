@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from conftest import CASES, SAMPLE_NAMES, case_id, load_cases, normalized
+from conftest import CASES, SAMPLE_NAMES, case_id, edited_rules_file, load_cases, normalized
 from plancli import rules as rules_mod
-from plancli.segment import detect_language, find_structure, numeral_value, rules, sentences
+from plancli.segment import _first_char_class, detect_language, find_structure, numeral_value, rules, sentences
 
 
 def structure(prefix: str):
@@ -194,6 +194,39 @@ def test_heading_case(case):
         pattern = rules_mod.compiled(rules().rule(case["rule"]).pattern)
         assert any(pattern.match(case["input"], s.span[0]) for s in sections), \
             f"no section of the case is found by {case['rule']}"
+
+
+@pytest.mark.parametrize("text", [normalized(n[:3]) for n in SAMPLE_NAMES] + [c["input"] for c in HEADING_CASES])
+def test_marker_positions_are_every_position_where_a_marker_matches(text):
+    hr = rules()
+    assert hr.marker_start is not None  # the built-in rules all begin with a known character
+    assert hr.marker_positions(text) == [pos for pos in range(len(text)) if hr.any_marker.match(text, pos)]
+
+
+@pytest.mark.parametrize("pattern,chars", [
+    (r"篇(?P<num>[一二三])\s*[::]", "篇"),
+    ("(?P<num>[一二三]{1,3})、", "一二三"),
+    (r"(?P<num>\d{1,2})\.", r"\d"),
+    ("[①-⑤]", "①-⑤"),
+    (r"(The\s+first|Part\s+\d)", "TP"),
+    (r"\(x|\[y", r"\(\["),
+    ("(?i)part", None),  # case-insensitive: "P" or "p"
+    ("(?i:p)art", None),
+    (r"\s*1\.", None),  # may begin with a blank or a digit
+    ("a?b", None),
+    ("[^a]b", None),
+    (r"\bPart", None),
+])
+def test_first_char_class(pattern, chars):
+    assert _first_char_class(pattern) == chars
+
+
+def test_markers_are_found_without_a_first_character_class(tmp_path):
+    """A rule whose first character is not known makes every position a candidate: same result."""
+    edited_rules_file(tmp_path, "headings", r"pattern: '(The\s+", r"pattern: '\b(The\s+")
+    assert rules(tmp_path).marker_start is None
+    text = normalized("000")
+    assert find_structure(text, tmp_path).sections == find_structure(text).sections
 
 
 def test_every_heading_rule_has_a_case():
