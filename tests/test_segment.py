@@ -181,6 +181,16 @@ def test_detect_language():
         assert detect_language(normalized(prefix)) == "zh"
 
 
+@pytest.mark.parametrize("text,language", [
+    ("", "zh"), ("2022。", "zh"), ("abc", "en"),
+    ("科技 abc", "zh"), ("科技 abcdef", "zh"), ("科技 abcdefg", "en"),  # 3 letters per character
+    ("Plan 科技 for 创新", "zh"), ("Plan 科技 for the whole city", "en"),
+    ("科" * 20000 + "abc" * 10000, "zh"),  # only the first 20,000 characters count
+])
+def test_detect_language_counts_letters_against_characters(text, language):
+    assert detect_language(text) == language
+
+
 # --- heading rules: one data case per rule ---------------------------------------------------
 
 HEADING_CASES = load_cases("headings")
