@@ -381,24 +381,35 @@ def _build_tree(text: str, markers: list[_Marker]) -> list[Section]:
 
 # --- sentences -------------------------------------------------------------------------------
 
-_ZH_SENTENCE = re.compile(r"(?:[^。!?;\n]|(?<=\d)\?(?=\d))+[。!?;]*")
-_EN_BREAK = re.compile(r"(?<=[a-z0-9%)\"”])[.!?](?=\s+[A-Z(\"“])")
+# A run of anything but sentence ends and line breaks, where a "?" between digits (a damaged
+# range 3?4) is no end, then the ends. Written as first item, plain run, (digit-"?" plain run)*
+# so that the plain runs are single-character repeats, matched in C without a step per character.
+_ZH_SENTENCE = re.compile(r"(?:[^。!?;\n]|(?<=\d)\?(?=\d))[^。!?;\n]*(?:(?<=\d)\?(?=\d)[^。!?;\n]*)*[。!?;]*")
+# The lookbehind stands after the mark, so a scan of the whole text jumps from mark to mark.
+_EN_BREAK = re.compile(r"[.!?](?<=[a-z0-9%)\"”][.!?])(?=\s+[A-Z(\"“])")
 
 
 def sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
     """[start, end) spans of sentences: Chinese 。!?; and line breaks, English ". " + capital."""
     end = len(text) if end is None else end
+    # English breaks of the whole range: a Chinese sentence is split further only when one falls
+    # inside it (a break needs a character before it and a blank and a capital after it).
+    breaks = [b.end() for b in _EN_BREAK.finditer(text, start, end)]
+    i = 0
     for m in _ZH_SENTENCE.finditer(text, start, end):
-        s, e = m.start(), m.end()
-        piece = text[s:e]
-        cut = s
-        if "." not in piece and "!" not in piece and "?" not in piece:  # no English break possible
+        s, e = m.span()
+        while i < len(breaks) and breaks[i] <= s + 1:
+            i += 1
+        if i < len(breaks) and breaks[i] < e:
+            piece, cut = text[s:e], s
+            for b in _EN_BREAK.finditer(piece):
+                yield from _strip_span(text, cut, s + b.end())
+                cut = s + b.end()
+            yield from _strip_span(text, cut, e)
+        elif text[s].isspace() or text[e - 1].isspace():
             yield from _strip_span(text, s, e)
-            continue
-        for b in _EN_BREAK.finditer(piece):
-            yield from _strip_span(text, cut, s + b.end())
-            cut = s + b.end()
-        yield from _strip_span(text, cut, e)
+        else:  # nothing to strip: the common case
+            yield s, e
 
 
 def _strip_span(text: str, s: int, e: int) -> Iterator[tuple[int, int]]:
@@ -474,7 +485,8 @@ def words(text: str) -> list[str]:
 
 # A clause ends at Chinese or English clause punctuation; a comma, colon or question mark
 # between digits (300,000 / 1:0.5 / a damaged range 3?4) is part of a number, not a break.
-_CLAUSE_END = re.compile(r"[;;。!]|[,?:](?!\d)|(?<!\d)[,?:]")
+# (The test for digits stands after the mark, so the scan jumps from mark to mark.)
+_CLAUSE_END = re.compile(r"[;;。!,?:](?!(?<=\d[,?:])\d)")
 
 
 def clauses(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
@@ -482,6 +494,10 @@ def clauses(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple
     end = len(text) if end is None else end
     cut = start
     for m in _CLAUSE_END.finditer(text, start, end):
-        yield from _strip_span(text, cut, m.start())
+        s = m.start()
+        if cut < s and not text[cut].isspace() and not text[s - 1].isspace():
+            yield cut, s  # nothing to strip: the common case
+        else:
+            yield from _strip_span(text, cut, s)
         cut = m.end()
     yield from _strip_span(text, cut, end)

@@ -6,7 +6,8 @@ import yaml
 
 from conftest import CASES, SAMPLE_NAMES, case_id, edited_rules_file, load_cases, normalized
 from plancli import rules as rules_mod
-from plancli.segment import _first_char_class, detect_language, find_structure, numeral_value, rules, sentences
+from plancli.segment import (_first_char_class, clauses, detect_language, find_structure, numeral_value, rules,
+                             sentences)
 
 
 def structure(prefix: str):
@@ -258,3 +259,14 @@ def test_sentences_of_a_paragraph_of_002():
     got = [text[a:b] for a, b in sentences(text)]
     assert got == ["(一)指导思想。", "坚持以习近平新时代中国特色社会主义思想为指导;", "传承践行沂蒙精神!",
                    "By 2024, the number reached 800.", "The second part is the goal."]
+
+
+def test_sentences_keep_a_question_mark_between_digits_and_drop_blanks():
+    text = "面积扩大3?4倍。是否达标?\n  已达标。 It grew 3.5 times. Next one"
+    assert [text[a:b] for a, b in sentences(text)] == [
+        "面积扩大3?4倍。", "是否达标?", "已达标。", "It grew 3.5 times.", "Next one"]
+
+
+def test_clauses_keep_numbers_whole():
+    text = "投资300,000元,比例1:0.5;范围3?4, 其余:A;;问?"
+    assert [text[a:b] for a, b in clauses(text)] == ["投资300,000元", "比例1:0.5", "范围3?4", "其余", "A", "问"]
