@@ -52,6 +52,10 @@ class HeadingRules(rules_mod.RuleFile):
         return rules_mod.any_of(tuple(r.pattern for r in self.rules))
 
     @functools.cached_property
+    def compiled_rules(self) -> list[tuple[HeadingRule, re.Pattern[str]]]:
+        return [(r, rules_mod.compiled(r.pattern)) for r in self.rules]
+
+    @functools.cached_property
     def marker_start(self) -> re.Pattern[str] | None:
         """The characters a marker can begin with, as one class; None when some rule's are unknown."""
         classes = [_first_char_class(r.pattern) for r in self.rules]
@@ -115,6 +119,7 @@ def rules(rules_dir=None) -> HeadingRules:
     return rules_mod.load("headings", HeadingRules, rules_dir)
 
 
+@functools.lru_cache(maxsize=1024)  # the same few numbers come back in every document
 def numeral_value(token: str) -> int | None:
     """1 for "1", "一", "①", "first", "I"; 25 for "二十五"; None for masked ("X", "_")."""
     token = token.strip().lower()
@@ -211,13 +216,13 @@ def _candidate_kind(text: str, pos: int, midline_after: str) -> bool | None:
 def _match_at(text: str, pos: int, line_start: bool, hr: HeadingRules) -> _Marker | None:
     if not hr.any_marker.match(text, pos):
         return None
-    for rule in hr.rules:
+    for rule, pattern in hr.compiled_rules:
         if not line_start and not rule.midline:
             continue
-        m = rules_mod.compiled(rule.pattern).match(text, pos)
+        m = pattern.match(text, pos)
         if m:
-            num = numeral_value(m.group("num")) if "num" in m.groupdict() and m.group("num") else None
-            return _Marker(pos, m.end(), rule, num, line_start)
+            num = m.group("num") if "num" in pattern.groupindex else None
+            return _Marker(pos, m.end(), rule, numeral_value(num) if num else None, line_start)
     return None
 
 
@@ -266,9 +271,13 @@ def find_structure(text: str, rules_dir=None) -> Structure:
     # "…工作计划一、2022年工作总结…" — a document title glued to its first heading.
     extra: list[_Marker] = []
     starts = {m.start for m in markers}
-    for pos in [0] + [m.end() for m in _LINE_START.finditer(text)]:
-        if pos in starts:
-            continue
+    line_starts = [0] + [m.end() for m in _LINE_START.finditer(text)]
+    # Only line starts with a marker 4 to 40 characters on need a look (most lines have none).
+    near_a_marker: set[int] = set()
+    for hit in hits:
+        near_a_marker.update(line_starts[bisect.bisect_right(line_starts, hit - 40):
+                                         bisect.bisect_right(line_starts, hit - 4)])
+    for pos in sorted(near_a_marker - starts):
         for i in _hits_between(hits, text, pos + 4, pos + 40, _GLUED_TO_LINE_STOPS):
             glued = _match_at(text, i, False, hr)
             if glued and glued.num == 1 and not glued.rule.part:
