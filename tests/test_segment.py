@@ -186,6 +186,7 @@ def test_detect_language():
     ("", "zh"), ("2022。", "zh"), ("abc", "en"),
     ("科技 abc", "zh"), ("科技 abcdef", "zh"), ("科技 abcdefg", "en"),  # 3 letters per character
     ("Plan 科技 for 创新", "zh"), ("Plan 科技 for the whole city", "en"),
+    ("Ééééé ｐｌａｎ 科技", "zh"),  # only ASCII letters count: É and ｐ are not [A-Za-z]
     ("科" * 20000 + "abc" * 10000, "zh"),  # only the first 20,000 characters count
 ])
 def test_detect_language_counts_letters_against_characters(text, language):
