@@ -79,12 +79,6 @@ def _first_char_class(pattern: str) -> str | None:
     Read off the parsed pattern when it begins with a literal or a plain class (also inside
     groups, alternatives and repeats of at least one); None when that is not certain.
     """
-    try:
-        from re import _constants as C, _parser as P  # the parser behind re.compile
-        tree = P.parse(pattern)
-    except Exception:  # another Python's internals: every position is tried instead
-        return None
-
     def first(seq) -> str | None:
         if not seq:
             return None
@@ -112,7 +106,13 @@ def _first_char_class(pattern: str) -> str | None:
             return first(av[2])
         return None
 
-    return None if tree.state.flags & re.IGNORECASE else first(list(tree))
+    try:
+        from re import _constants as C, _parser as P  # the parser behind re.compile
+
+        tree = P.parse(pattern)
+        return None if tree.state.flags & re.IGNORECASE else first(list(tree))
+    except Exception:  # another Python's internals: every position is tried instead
+        return None
 
 
 def rules(rules_dir=None) -> HeadingRules:
