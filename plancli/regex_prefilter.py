@@ -107,6 +107,34 @@ def _worth_guarding(items, flags: int) -> bool:
     return bool(flags & re.IGNORECASE) or not all(alt and alt[0][0] in (C.LITERAL, C.IN) for alt in av[1])
 
 
+def first_char_class(*patterns: str, flags: int = 0) -> str | None:
+    """A regex for one character that every match of any of ``patterns`` begins with.
+
+    None when that cannot be stated exactly enough: a pattern may begin with any character (.,
+    [^…]), with a backreference, or match the empty string.
+    """
+    if P is None:
+        return None
+    exact: set[str] = set()
+    folded: set[str] = set()
+    for pattern in patterns:
+        try:
+            tree = P.parse(pattern, flags)
+            e, f, nullable = _first(list(tree), bool(tree.state.flags & re.IGNORECASE))
+        except (re.error, _Unknown):
+            return None
+        if nullable or not (e or f):
+            return None
+        exact |= e
+        folded |= f
+    parts = []
+    if exact:
+        parts.append("[" + "".join(sorted(exact)) + "]")
+    if folded:
+        parts.append("(?i:[" + "".join(sorted(folded)) + "])")
+    return "|".join(parts)
+
+
 def guard(pattern: str, flags: int = 0) -> str:
     """``pattern`` with a lookahead on its possible first characters, where that helps.
 
@@ -120,24 +148,14 @@ def guard(pattern: str, flags: int = 0) -> str:
     except re.error:
         return pattern
     items = list(tree)
-    if not items or not _worth_guarding(items, tree.state.flags):
+    if not items or not _worth_guarding(items, tree.state.flags) or tree.state.flags & re.VERBOSE:
+        return pattern  # (a verbose pattern is kept as written)
+    first = first_char_class(pattern, flags=flags)
+    if first is None:
         return pattern
-    if tree.state.flags & re.VERBOSE:  # keep the rare verbose pattern as written
-        return pattern
-    try:
-        exact, folded, nullable = _first(items, bool(tree.state.flags & re.IGNORECASE))
-    except _Unknown:
-        return pattern
-    if nullable or not (exact or folded):
-        return pattern
-    parts = []
-    if exact:
-        parts.append("[" + "".join(sorted(exact)) + "]")
-    if folded:
-        parts.append("(?i:[" + "".join(sorted(folded)) + "])")
     # inline global flags, e.g. (?i), must stay at the very start of the pattern
     head = ""
     m = re.match(r"\(\?[aiLmsux]+\)", pattern)
     if m:
         head, pattern = m.group(), pattern[m.end():]
-    return f"{head}(?=" + "|".join(parts) + f")(?:{pattern})"
+    return f"{head}(?={first})(?:{pattern})"

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
+from plancli import regex_prefilter
 from plancli import rules as rules_mod
 from plancli.models import Section
 
@@ -58,8 +59,8 @@ class HeadingRules(rules_mod.RuleFile):
     @functools.cached_property
     def marker_start(self) -> re.Pattern[str] | None:
         """The characters a marker can begin with, as one class; None when some rule's are unknown."""
-        classes = [_first_char_class(r.pattern) for r in self.rules]
-        return None if None in classes else re.compile(f"[{''.join(classes)}]")
+        first = regex_prefilter.first_char_class(*(r.pattern for r in self.rules))
+        return re.compile(first) if first else None
 
     def marker_positions(self, text: str) -> list[int]:
         """Every position where some marker pattern matches, overlapping ones too.
@@ -71,48 +72,6 @@ class HeadingRules(rules_mod.RuleFile):
             return [m.start() for m in re.finditer(f"(?=(?:{self.any_marker.pattern}))", text)]
         match = self.any_marker.match
         return [m.start() for m in self.marker_start.finditer(text) if match(text, m.start())]
-
-
-def _first_char_class(pattern: str) -> str | None:
-    """The body of a regex class holding every character a match of ``pattern`` can begin with.
-
-    Read off the parsed pattern when it begins with a literal or a plain class (also inside
-    groups, alternatives and repeats of at least one); None when that is not certain.
-    """
-    def first(seq) -> str | None:
-        if not seq:
-            return None
-        op, av = seq[0]
-        if op is C.LITERAL:
-            return re.escape(chr(av))
-        if op is C.IN:
-            parts = []
-            for o, a in av:
-                if o is C.LITERAL:
-                    parts.append(re.escape(chr(a)))
-                elif o is C.RANGE:
-                    parts.append(f"{re.escape(chr(a[0]))}-{re.escape(chr(a[1]))}")
-                elif o is C.CATEGORY and a == C.CATEGORY_DIGIT:
-                    parts.append(r"\d")
-                else:  # a negated class, other categories
-                    return None
-            return "".join(parts)
-        if op is C.SUBPATTERN and not av[1]:  # a group that switches no flag on
-            return first(av[-1])
-        if op is C.BRANCH:
-            alternatives = [first(alt) for alt in av[1]]
-            return None if None in alternatives else "".join(alternatives)
-        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
-            return first(av[2])
-        return None
-
-    try:
-        from re import _constants as C, _parser as P  # the parser behind re.compile
-
-        tree = P.parse(pattern)
-        return None if tree.state.flags & re.IGNORECASE else first(list(tree))
-    except Exception:  # another Python's internals: every position is tried instead
-        return None
 
 
 def rules(rules_dir=None) -> HeadingRules:

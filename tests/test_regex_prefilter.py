@@ -9,6 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from plancli import regex_prefilter
 from plancli.regex_prefilter import guard
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
@@ -86,3 +87,29 @@ def test_guard_keeps_matches_and_case_folding(pattern, text):
 ])
 def test_guard_leaves_patterns_it_cannot_help(pattern):
     assert guard(pattern) == pattern
+
+
+@pytest.mark.parametrize("pattern, may_start, may_not_start", [
+    (r"篇(?P<num>[一二三])\s*[::]", "篇", "一"),
+    (r"(?P<num>\d{1,2})\.", "7", "."),
+    (r"(The\s+first|Part\s+\d)", "TP", "tp"),
+    ("(?i)part", "pP", "a"),
+    (r"\bPart", "P", "p"),  # zero-width: the next item says
+    (r"\s*1\.", " \u30001", "2"),  # a blank may be skipped over
+    ("a?b", "ab", "c"),
+])
+def test_first_char_class_admits_every_first_character(pattern, may_start, may_not_start):
+    first = re.compile(regex_prefilter.first_char_class(pattern))
+    assert all(first.fullmatch(c) for c in may_start)
+    assert not any(first.fullmatch(c) for c in may_not_start)
+
+
+@pytest.mark.parametrize("pattern", ["[^a]b", ".x", "a?", r"(a?)\1b", "(?:(?!)[^x])?The"])
+def test_first_char_class_is_none_when_unknown(pattern):
+    assert regex_prefilter.first_char_class(pattern) is None
+
+
+def test_first_char_class_of_several_patterns_is_their_union():
+    first = re.compile(regex_prefilter.first_char_class("篇一", r"\d+、", "(?i:part)"))
+    assert all(first.fullmatch(c) for c in "篇7pP")
+    assert not first.fullmatch("一")
