@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Discriminator, Tag, field_validator, model_validator
 
 from plancli import rules as rules_mod
+from plancli.regex_prefilter import first_char_class
 
 __all__ = ["Quantity", "QuantityRules", "find_quantities", "parse_quantity"]
 
@@ -274,6 +275,13 @@ def _rev_alt(words) -> str:
     return "(?i:" + "|".join(frags) + ")" if frags else "(?!)"
 
 
+def _last_char_class(words) -> re.Pattern[str] | None:
+    """One character that can end one of ``words`` (their case folded as _rev_alt folds it) or be
+    the blank allowed after it; None when not known."""
+    first = first_char_class(_rev_alt(words), _SP.rstrip("?")) if words else None
+    return re.compile(first) if first else None
+
+
 def _chars(chars) -> str:
     return "[" + "".join(re.escape(c) for c in chars) + "]"
 
@@ -382,10 +390,16 @@ class _Engine:
             rf"{_SP}(?:(?P<cur>{_rev_alt(self.cur_before)}){_SP})?(?P<cmp>{_rev_alt(self.cmp_before)})?")
         self.before_width = max(len(w) for w in list(self.cmp_before) + list(self.cur_before)) * 2 + 2
         self.skip_before_words = re.compile(f"{_SP}{_rev_alt(before_words)}") if before_words else None
+        # The characters the words above can end with (or a blank): where the character before a
+        # number is none of them, the backwards matches cannot find a word and are not tried.
+        self.before_end = _last_char_class(list(self.cmp_before) + list(self.cur_before))
+        self.skip_before_words_end = _last_char_class(before_words)
 
     # --- parsing pieces -----------------------------------------------------------------------
 
     def arabic(self, s: str) -> float:
+        if s.isascii() and s.isdigit():  # most numbers: no group or decimal mark to read
+            return float(s)
         for g in self.group_marks:
             s = s.replace(g, "")
         for d in self.decimal_marks:
@@ -456,7 +470,8 @@ class _Engine:
                 continue
             if skip_before and skip_before.search(text, max(0, start - _BEFORE_WINDOW), start):
                 continue
-            if self.skip_before_words and self.skip_before_words.match(text[max(0, start - 30):start][::-1]):
+            if self.skip_before_words and start and (not self.skip_before_words_end or self.skip_before_words_end.match(
+                    text, start - 1)) and self.skip_before_words.match(text[max(0, start - 30):start][::-1]):
                 continue
             q = self.make(m, text, floor)
             if q is None and (m.group("sep") or m.group("dsep")):
@@ -471,6 +486,8 @@ class _Engine:
     def prefix(self, text: str, start: int, floor: int) -> tuple[int, str | None, str | None]:
         """Comparator and currency words ending right before a number."""
         lo = max(floor, start - self.before_width)
+        if lo >= start or (self.before_end and not self.before_end.match(text, start - 1)):
+            return start, None, None
         b = self.before.match(text[lo:start][::-1])
         cmp_word, cur_word = b.group("cmp"), b.group("cur")
         if not (cmp_word or cur_word):
