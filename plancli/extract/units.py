@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -50,7 +51,22 @@ class UnitRules(rules_mod.RuleFile):
         return [p + c for c in cores for p in ("市", "县", "区", "省", "")]
 
     def of_kind(self, kind: str) -> list[UnitRule]:
-        return [r for r in self.rules if r.kind == kind]
+        return self._by_kind.get(kind, [])
+
+    @functools.cached_property
+    def _by_kind(self) -> dict[str, list[UnitRule]]:
+        """Rules by kind, in file order: grouped once, not per task or list parsed."""
+        out: dict[str, list[UnitRule]] = defaultdict(list)
+        for r in self.rules:
+            out[r.kind].append(r)
+        return dict(out)
+
+    def patterns_of(self, kind: str) -> list[re.Pattern[str]]:
+        return [rules_mod.compiled(r.pattern) for r in self.of_kind(kind)]
+
+    @functools.cached_property
+    def prefixes_longest_first(self) -> list[str]:
+        return sorted(self.prefixes, key=len, reverse=True)
 
 
 def rules(rules_dir=None) -> UnitRules:
@@ -117,11 +133,16 @@ class Responsibility:
     rule: str = ""
 
 
+_LEADING_WORD = re.compile(r"^(由|以|请|各)")
+_TRAILING_ETC = re.compile(r"(等|等单位|等部门)$")
+#: Role words inside a list ("A牵头,B配合") and the punctuation between its clauses.
+_ROLE_WORDS = re.compile(r"(负责牵头|为牵头单位|牵头|配合|协助|参与|协同)")
+_LIST_CLAUSE = re.compile(r"[,,;;]")
+
+
 def _clean_item(item: str) -> str:
-    item = item.strip(" \t\n()::.。")
-    item = re.sub(r"^(由|以|请|各)", "", item)
-    item = re.sub(r"(等|等单位|等部门)$", "", item)
-    return item.strip()
+    item = _LEADING_WORD.sub("", item.strip(" \t\n()::.。"))
+    return _TRAILING_ETC.sub("", item).strip()
 
 
 def split_units(text: str, ur: UnitRules) -> list[str]:
@@ -129,12 +150,13 @@ def split_units(text: str, ur: UnitRules) -> list[str]:
     not_unit = rules_mod.compiled(ur.not_units)
     items = [_clean_item(x) for x in rules_mod.compiled(ur.separators).split(text)]
     items = [x for x in items if 2 <= len(x) <= 30 and not not_unit.match(x)]
-    prefix = next((p for x in items for p in sorted(ur.prefixes, key=len, reverse=True)
+    prefix = next((p for x in items for p in ur.prefixes_longest_first
                    if x.startswith(p) and len(x) > len(p) + 1), "")
     restore = rules_mod.compiled(ur.restore_prefix_pattern)
+    prefixes = tuple(ur.prefixes)
     out = []
     for x in items:
-        if prefix and restore.match(x) and not any(x.startswith(p) for p in ur.prefixes):
+        if prefix and restore.match(x) and not x.startswith(prefixes):
             x = prefix + x
         if x not in out:
             out.append(x)
@@ -143,20 +165,20 @@ def split_units(text: str, ur: UnitRules) -> list[str]:
 
 def parse_list(text: str, ur: UnitRules, label: str | None = None) -> Responsibility:
     """Units of one list, with lead/support roles where the list marks them."""
-    lead_pat = [rules_mod.compiled(r.pattern) for r in ur.of_kind("lead")]
-    support_pat = [rules_mod.compiled(r.pattern) for r in ur.of_kind("support")]
-    units = split_units(re.sub(r"(负责牵头|为牵头单位|牵头|配合|协助|参与|协同)", "、", text), ur)
+    lead_pat, support_pat = ur.patterns_of("lead"), ur.patterns_of("support")
+    units = split_units(_ROLE_WORDS.sub("、", text), ur)
     lead: list[str] = []
     support: list[str] = []
-    for clause in re.split(r"[,,;;]", text):
-        for pat in lead_pat:
-            m = pat.search(clause)
-            if m:
-                lead += [u for u in split_units(m.group("list"), ur)]
+    for clause in _LIST_CLAUSE.split(text):
+        lead_hits = [m for m in (p.search(clause) for p in lead_pat) if m]
+        for m in lead_hits:
+            lead += split_units(m.group("list"), ur)
+        if lead_hits:  # a clause that names a lead is not a list of supporters
+            continue
         for pat in support_pat:
             m = pat.search(clause)
-            if m and not any(p.search(clause) for p in lead_pat):
-                support += [u for u in split_units(m.group("list"), ur)]
+            if m:
+                support += split_units(m.group("list"), ur)
     # restore prefixes exactly as in the full list
     lead = [next((u for u in units if u.endswith(x)), x) for x in lead]
     support = [next((u for u in units if u.endswith(x)), x) for x in support]
@@ -184,7 +206,7 @@ def find_responsibilities(text: str, start: int, end: int, rules_dir=None,
     found: list[Responsibility] = []
     looks_like_unit = rules_mod.compiled(ur.suffix_pattern)
     for rule in [r for r in ur.rules if r.kind in kinds and r.kind in LABELLED]:
-        for m in rules_mod.compiled(rule.pattern).finditer(text, start, end):
+        for m in _finditer(rule, text, start, end):
             body = m.group("list")
             if rule.kind == "english":
                 names = english_units(body, ur)
@@ -195,9 +217,7 @@ def find_responsibilities(text: str, start: int, end: int, rules_dir=None,
                 r.span, r.rule = (m.start(), m.end()), rule.id
                 found.append(r)
     for rule in ur.of_kind("lead_sentence") if "lead_sentence" in kinds else []:
-        if rule.requires and rule.requires not in text[start:end]:
-            continue
-        for m in rules_mod.compiled(rule.pattern).finditer(text, start, end):
+        for m in _finditer(rule, text, start, end):
             lead = split_units(m.group("list"), ur)
             # one list, so "市发改委牵头,科技局配合" restores 市 on the supporting unit too
             everyone = split_units(f"{m.group('list')}、{m.group('support') or ''}", ur)
@@ -211,6 +231,54 @@ def find_responsibilities(text: str, start: int, end: int, rules_dir=None,
     return found
 
 
+def _finditer(rule: UnitRule, text: str, start: int, end: int) -> Iterator[re.Match[str]]:
+    """The rule's matches in text[start:end], as ``finditer`` finds them.
+
+    With ``requires``, nothing is tried where the literal is absent; when every match holds the
+    literal a bounded distance in, the search starts just before each occurrence (a pattern that
+    opens with a lazy list is otherwise tried at every position of the text)."""
+    pat = rules_mod.compiled(rule.pattern)
+    literal = rule.requires
+    if not literal:
+        yield from pat.finditer(text, start, end)
+        return
+    reach = _reach_before(rule.pattern, literal)
+    if reach is None:
+        if text.find(literal, start, end) >= 0:
+            yield from pat.finditer(text, start, end)
+        return
+    pos = start
+    while (at := text.find(literal, pos, end)) >= 0:
+        # a match from pos holds an occurrence at or after ``at``, so it starts at >= at - reach
+        m = pat.search(text, max(pos, at - reach), end)
+        if m is None:
+            return
+        yield m
+        pos = m.end()
+
+
+@functools.lru_cache(maxsize=256)
+def _reach_before(pattern: str, literal: str) -> int | None:
+    """The most characters a match spans before ``literal``, when the pattern is bounded items
+    followed by that literal at its top level (so every match holds it); else None."""
+    try:
+        from re import _constants as C, _parser as P  # the parser behind re.compile
+
+        tree = P.parse(pattern)
+    except Exception:  # another Python's internals: search everywhere
+        return None
+    if tree.state.flags & re.IGNORECASE:  # the literal's other cases would be missed
+        return None
+    items, wanted = list(tree), [(C.LITERAL, ord(c)) for c in literal]
+    for i in range(len(items)):
+        if items[i:i + len(wanted)] == wanted:
+            width = P.SubPattern(tree.state, items[:i]).getwidth()[1]
+            return width if width < C.MAXREPEAT else None
+    return None
+
+
+#: The word every English unit name (``_EN_UNIT``) holds: sentences without it name none.
+_EN_UNIT_WORD = "Municipal"
 _EN_UNIT = re.compile(r"\b(?:the\s+)?(Municipal\s+(?:[A-Z][a-z]+|and|of)(?:\s+(?:[A-Z][a-z]+|and|of))*\s+"
                       r"(?:Commission|Bureau|Department|Council|Office|Committee|Administration))\b")
 
@@ -269,15 +337,13 @@ def _duty_units(ctx, ur: UnitRules) -> list[tuple[str, str]]:
 
 def _english_sentence_units(ctx, ur: UnitRules, counted: list[tuple[int, int]]) -> list[tuple[str, str]]:
     """Units named in English responsibility sentences that no "led by" list already counted."""
-    from plancli.segment import sentences
-
     out: list[tuple[str, str]] = []
     for rule in ur.of_kind("english_sentence"):
         pat = rules_mod.compiled(rule.pattern)
-        for s, e in sentences(ctx.text):
-            if any(_overlap((s, e), span) for span in counted):
-                continue
+        for s, e in ctx.sentences:
             sent = ctx.text[s:e]
+            if _EN_UNIT_WORD not in sent or any(_overlap((s, e), span) for span in counted):
+                continue  # names no unit, or a "led by" list already counted it
             if pat.search(sent):
                 out += [(n, rule.id) for n in english_units(sent, ur)]
     return out
