@@ -8,6 +8,7 @@ are not subsidies. Everything that decides is a pattern in ``rules/subsidies.yam
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from typing import Literal
 
@@ -32,9 +33,39 @@ class SubsidyRules(rules_mod.RuleFile):
     def patterns(self, kind: str):
         return [rules_mod.compiled(r.pattern) for r in self.rules if r.kind == kind]
 
+    @functools.cached_property
+    def compiled(self) -> "_Compiled":
+        """The regexes every sentence needs, built once per loaded file (the model is frozen)."""
+        return _Compiled(self)
+
+
+class _Compiled:
+    """The rules as regexes: one per kind where only whether any rule of it matches counts."""
+
+    def __init__(self, sr: SubsidyRules):
+        self.money_rule, self.ratio_rule, self.share_rule = sr.first("money"), sr.first("ratio"), sr.first("share")
+        self.form = rules_mod.compiled(self.money_rule.pattern) if self.money_rule else None
+        self.ratio_form = rules_mod.compiled(self.ratio_rule.pattern) if self.ratio_rule else None
+        self.background = rules_mod.compiled(sr.background_sections)
+        self.recipients = sr.patterns("recipient")  # in order: the last one that finds a phrase wins
+
+        def any_rule(kind: str) -> re.Pattern[str] | None:
+            return rules_mod.any_of(tuple(r.pattern for r in sr.rules if r.kind == kind))
+
+        self.exclude, self.exclude_before, self.exclude_after = \
+            any_rule("exclude"), any_rule("exclude_before"), any_rule("exclude_after")
+        self.share, self.cap, self.once, self.annual = \
+            any_rule("share"), any_rule("cap"), any_rule("once"), any_rule("annual")
+
+
+def _hit(pattern: re.Pattern[str] | None, text: str) -> bool:
+    return pattern is not None and pattern.search(text) is not None
+
 
 #: Grant verbs: the form word after them names the subsidy ("给予配套支持").
 _GRANT_VERB = re.compile(r"给予|予以|(?i:\bgive[sn]?\b|\bprovided?\b|\bprovides\b)")
+#: What a quantity's text holds before its digits ("达到500亿元" → "达到").
+_LEAD_WORDS = re.compile(r"\D*")
 
 
 def rules(rules_dir=None) -> SubsidyRules:
@@ -54,6 +85,12 @@ class _Sentence:
         self.form_starts = [m.start() for m in self.forms]
         self.money_starts = [q.span[0] for q in quantities if q.kind == "money"]
         self.amount_starts = [q.span[0] for q in quantities if q.kind in ("money", "ratio")]
+        self.quantity_starts = [q.span[0] for q in quantities]  # in text order, as found
+
+    def quantities_in(self, start: int, end: int) -> list:
+        """The quantities that start inside [start, end)."""
+        starts = self.quantity_starts
+        return self.quantities[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
 
     def clause_at(self, pos: int) -> tuple[int, int]:
         i = max(0, bisect.bisect_right(self.clause_starts, pos) - 1)
@@ -68,6 +105,8 @@ class _Sentence:
         return min(near, key=lambda m: min(abs(m.start() - pos), abs(m.end() - pos)), default=None)
 
 
+#: Kinds of quantity a subsidy is read from: money, a matching ratio, a share of cost (percent).
+AMOUNT_KINDS = ("money", "ratio", "percent")
 #: How far after an amount a threshold marker ("…1亿元以上的企业") may stand.
 THRESHOLD_WINDOW = 12
 #: How far from an amount its cap words and goal verbs stand ("最高支持额度不超过1000万元").
@@ -78,21 +117,27 @@ RECIPIENT_WINDOW = 120
 
 def extract(ctx) -> list[Subsidy]:
     sr = rules(ctx.rules_dir)
-    money_rule = sr.first("money")
-    if money_rule is None:
+    c = sr.compiled
+    if c.form is None:
         return []
-    form_pat = rules_mod.compiled(money_rule.pattern)
-    background = rules_mod.compiled(sr.background_sections)
     out: list[Subsidy] = []
+    in_background: dict[str | None, bool] = {}  # section id -> under a background heading
     for s, e in ctx.sentences:
         sentence = ctx.text[s:e]
-        if not form_pat.search(sentence):
+        if not c.form.search(sentence):
             continue
         sec = ctx.structure.section_at(s)
-        if any(background.search(x.title) for x in ctx.structure.ancestors(sec) if x.kind == "heading"):
+        key = sec.id if sec else None
+        if key not in in_background:
+            in_background[key] = any(c.background.search(x.title) for x in ctx.structure.ancestors(sec)
+                                     if x.kind == "heading")
+        if in_background[key]:
             continue
-        view = _Sentence(sentence, ctx.quantities(s, e), form_pat)
-        for record in _sentence_subsidies(view, sr):
+        quantities = ctx.quantities(s, e)
+        if not any(q.kind in AMOUNT_KINDS for q in quantities):
+            continue  # most sentences with a form word ("支持企业…") state no amount at all
+        view = _Sentence(sentence, quantities, c.form)
+        for record in _sentence_subsidies(view, c):
             ts, te = record.span
             out.append(record.model_copy(update={"span": (s + ts, s + te), "section": sec.id if sec else None}))
     for i, x in enumerate(out, 1):
@@ -100,65 +145,60 @@ def extract(ctx) -> list[Subsidy]:
     return out
 
 
-def _sentence_subsidies(view: _Sentence, sr: SubsidyRules) -> list[Subsidy]:
+def _sentence_subsidies(view: _Sentence, c: _Compiled) -> list[Subsidy]:
     """The subsidies of one sentence (spans relative to it)."""
-    money_rule, ratio_rule, share_rule = sr.first("money"), sr.first("ratio"), sr.first("share")
-    ratio_form = rules_mod.compiled(ratio_rule.pattern) if ratio_rule else None
-    excludes, after_excludes = sr.patterns("exclude"), sr.patterns("exclude_after")
-    before_excludes, share_pats = sr.patterns("exclude_before"), sr.patterns("share")
     sentence, quantities = view.text, view.quantities
     shares = [q for q in quantities if q.kind == "percent"
-              and any(p.search(sentence[max(0, q.span[0] - RECIPIENT_WINDOW): q.span[0]]) for p in share_pats)]
+              and _hit(c.share, sentence[max(0, q.span[0] - RECIPIENT_WINDOW): q.span[0]])]
     # with no amount in the sentence, a share of cost is the subsidy itself ("按…的20%给予补贴")
     share_only = bool(shares) and not view.money_starts
     found = []
     for cs, ce in view.clauses:
-        clause = sentence[cs:ce]
-        if any(p.search(clause) for p in excludes):
+        mine = view.quantities_in(cs, ce)
+        if not mine:
             continue
-        for q in quantities:
-            if not (cs <= q.span[0] < ce):
-                continue
+        clause = sentence[cs:ce]
+        if _hit(c.exclude, clause):
+            continue
+        for q in mine:
             if q.kind == "money":
                 # the quantity's own text may hold the verb before the digits ("达到500亿元")
-                lead = clause[max(0, q.span[0] - cs - NEAR): q.span[0] - cs] + re.match(r"\D*", q.text).group()
+                lead = clause[max(0, q.span[0] - cs - NEAR): q.span[0] - cs] + _LEAD_WORDS.match(q.text).group()
                 after = sentence[q.span[1]:q.span[1] + THRESHOLD_WINDOW]
-                if any(p.search(after) for p in after_excludes) or any(p.search(lead) for p in before_excludes):
+                if _hit(c.exclude_after, after) or _hit(c.exclude_before, lead):
                     continue
                 form_match = view.nearest_form(q.span[0])
                 ratio = shares[0].value / 100 if shares and shares[0].value is not None else None
-                rule_id = money_rule.id
-            elif share_only and q in shares and share_rule is not None and _GRANT_VERB.search(clause):
+                rule_id = c.money_rule.id
+            elif share_only and q in shares and c.share_rule is not None and _GRANT_VERB.search(clause):
                 form_match = view.nearest_form(q.span[0])
                 ratio = q.value / 100 if q.value is not None else None
-                rule_id = share_rule.id
-            elif q.kind == "ratio" and ratio_form is not None and ratio_form.search(clause):
+                rule_id = c.share_rule.id
+            elif q.kind == "ratio" and c.ratio_form is not None and c.ratio_form.search(clause):
                 parts = q.ratio_parts or []
                 if len(parts) < 2 or not parts[0]:
                     continue
-                form_match = view.nearest_form(q.span[0], list(ratio_form.finditer(sentence, cs, ce)))
+                form_match = view.nearest_form(q.span[0], list(c.ratio_form.finditer(sentence, cs, ce)))
                 ratio = parts[1] / parts[0]
-                rule_id = ratio_rule.id
+                rule_id = c.ratio_rule.id
             else:
                 continue
-            found.append(_record(view, sr, q, (cs, ce), form_match, ratio, rule_id))
+            found.append(_record(view, c, q, (cs, ce), form_match, ratio, rule_id))
     return found
 
 
-def _record(view: _Sentence, sr: SubsidyRules, q, clause_span: tuple[int, int],
+def _record(view: _Sentence, c: _Compiled, q, clause_span: tuple[int, int],
             form_match: re.Match[str] | None, ratio: float | None, rule_id: str) -> Subsidy:
     """One subsidy: its form, cap, payment terms and recipient read around the amount."""
     sentence = view.text
     cs, ce = clause_span
     clause = sentence[cs:ce]
     # cap words may stand before the amount anywhere in its clause ("最高支持额度不超过…")
-    cap_pats = sr.patterns("cap")
-    cap = (q.comparator == "<=") or any(p.search(clause[max(0, q.span[0] - cs - NEAR): q.span[1] - cs])
-                                        for p in cap_pats) \
-        or any(p.search(sentence[q.span[1]:min(ce, q.span[1] + NEAR)]) for p in cap_pats)
+    cap = (q.comparator == "<=") or _hit(c.cap, clause[max(0, q.span[0] - cs - NEAR): q.span[1] - cs]) \
+        or _hit(c.cap, sentence[q.span[1]:min(ce, q.span[1] + NEAR)])
     # "给予配套支持", "给予一次性奖励": the word after the grant verb names the form
     granted = _GRANT_VERB.search(sentence, cs, ce)
-    after_verb = rules_mod.compiled(sr.first("money").pattern).search(sentence, granted.end(), ce) if granted else None
+    after_verb = c.form.search(sentence, granted.end(), ce) if granted else None
     if after_verb:
         form_match = after_verb
     form = form_match.group() if form_match else None
@@ -171,16 +211,15 @@ def _record(view: _Sentence, sr: SubsidyRules, q, clause_span: tuple[int, int],
     i = bisect.bisect_right(view.money_starts, q.span[1])
     region_end = max(te, view.money_starts[i] if i < len(view.money_starts) else len(sentence))
     region = sentence[max(ts, q.span[0] - RECIPIENT_WINDOW): min(region_end, q.span[1] + RECIPIENT_WINDOW)]
-    once = True if any(p.search(region) for p in sr.patterns("once")) else \
-        False if any(p.search(region) for p in sr.patterns("annual")) else None
+    once = True if _hit(c.once, region) else False if _hit(c.annual, region) else None
     return Subsidy(id="", amount=q.amount if q.kind == "money" else None,
                    currency=(q.currency or "CNY") if q.kind == "money" else "CNY",
                    amount_text=q.text if q.kind == "money" else None, cap=bool(cap), ratio=ratio,
-                   form=form, once=once, recipient=_recipient(view, sr, ts, q.span[0]),
+                   form=form, once=once, recipient=_recipient(view, c, ts, q.span[0]),
                    text=sentence[ts:te], span=(ts, te), rule=rule_id)
 
 
-def _recipient(view: _Sentence, sr: SubsidyRules, start: int, amount_at: int) -> str | None:
+def _recipient(view: _Sentence, c: _Compiled, start: int, amount_at: int) -> str | None:
     """The "对…" phrase in the record's own clauses, or in the clause just before unless that
     clause has an amount of its own."""
     i = bisect.bisect_left(view.clause_starts, start) - 1
@@ -192,7 +231,7 @@ def _recipient(view: _Sentence, sr: SubsidyRules, start: int, amount_at: int) ->
             scope_start = ps
     scope = view.text[max(scope_start, amount_at - RECIPIENT_WINDOW):amount_at]
     recipient = None
-    for p in sr.patterns("recipient"):
+    for p in c.recipients:
         hits = list(p.finditer(scope))
         if hits:
             recipient = hits[-1].group("recipient").strip()
