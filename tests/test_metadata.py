@@ -129,3 +129,18 @@ def test_no_period_from_a_comparison_baseline():
     assert plan_period(None, text, rules()) == (None, None)
     assert plan_period(None, "高新技术企业数比“十一五”末提高30%。", rules()) == (None, None)
     assert extract_metadata(normalized("003")).period_start is None
+
+
+# --- how far down rules look -----------------------------------------------------------------
+
+
+def _signature_at(line_no: int) -> str:
+    """A text whose issuer signature is non-empty line ``line_no``, its date line two lines on."""
+    body = [f"第{i}段正文。" for i in range(1, line_no)]
+    return "\n\n".join(body + ["临沂市人民政府办公室", "(此件公开发布)", "2022年10月20日", "后文。"])
+
+
+def test_signature_on_the_last_line_a_rule_reads_still_sees_the_date_two_lines_on():
+    head = rules().rule("metadata.issuer_signature").head_lines
+    assert find_fields(_signature_at(head), rules())["issuer"] == ("临沂市人民政府办公室", "metadata.issuer_signature")
+    assert "issuer" not in find_fields(_signature_at(head + 1), rules())

@@ -8,6 +8,7 @@ the first rule that finds a field wins.
 from __future__ import annotations
 
 import re
+from itertools import islice
 from typing import Literal
 
 from plancli import rules as rules_mod
@@ -61,8 +62,9 @@ def iso_date(text: str) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
-def _lines(text: str) -> list[str]:
-    return [ln.strip() for ln in text.split("\n") if ln.strip()]
+def _lines(text: str, limit: int | None = None) -> list[str]:
+    """The first ``limit`` non-empty lines, stripped (all of them when ``limit`` is None)."""
+    return list(islice(filter(None, (ln.strip() for ln in text.split("\n"))), limit))
 
 
 def plan_period(title: str | None, text: str, mr: MetadataRules) -> tuple[int | None, int | None]:
@@ -96,7 +98,9 @@ def plan_period(title: str | None, text: str, mr: MetadataRules) -> tuple[int | 
 
 def find_fields(text: str, mr: MetadataRules) -> dict[str, tuple[str, str]]:
     """field -> (value, id of the rule that found it); the first rule that finds a field wins."""
-    lines = _lines(text)
+    # rules read only the head of the text, and the two lines after a hit (before_date, a period)
+    heads = [rule.head_lines for rule in mr.rules]
+    lines = _lines(text, max(heads) + 2 if heads and all(heads) else None)
     date_line = rules_mod.compiled(mr.date_line_pattern)
     found: dict[str, tuple[str, str]] = {}
     for rule in mr.rules:
