@@ -31,6 +31,7 @@ def rules(rules_dir=None) -> TaskRules:
 
 def extract(ctx) -> list[Task]:
     tr = rules(ctx.rules_dir)
+    ur = units_mod.rules(ctx.rules_dir)
     sections = ctx.structure.sections
     children: dict[str, list] = {}
     for s in sections:
@@ -52,24 +53,28 @@ def extract(ctx) -> list[Task]:
                 if kids:
                     stack = kids + stack
                     continue
-                body = ctx.text[s.span[0]:s.span[1]]
                 siblings = children.get(s.parent, [])
-                rest = body.strip()[len(s.marker or ""):].strip()[len(s.title):]
-                body_len = len(rest.strip(" 。.;;:,,\n"))
-                if body_len < rule.min_body and any(children.get(x.id) for x in siblings):
+                if any(children.get(x.id) for x in siblings) and _body_length(ctx.text, s) < rule.min_body:
                     continue
-                tasks.append(_task(ctx, s, body, rule, tr))
+                tasks.append(_task(ctx, s, rule, tr, ur))
     tasks.sort(key=lambda t: t.span[0])
     for i, t in enumerate(tasks, 1):
         t.id = f"k{i}"
     return tasks
 
 
-def _task(ctx, section, body: str, rule: TaskRule, tr: TaskRules) -> Task:
+def _body_length(text: str, section) -> int:
+    """Characters of a section after its marker and title, punctuation aside."""
+    body = text[section.span[0]:section.span[1]]
+    rest = body.strip()[len(section.marker or ""):].strip()[len(section.title):]
+    return len(rest.strip(" 。.;;:,,\n"))
+
+
+def _task(ctx, section, rule: TaskRule, tr: TaskRules, ur: units_mod.UnitRules) -> Task:
     start, end = section.span
     while end > start and ctx.text[end - 1].isspace():
         end -= 1
-    found = units_mod.find_responsibilities(ctx.text, start, end, ctx.rules_dir)
+    found = units_mod.find_responsibilities(ctx.text, start, end, ctx.rules_dir, ur=ur)
     names: list[str] = []
     lead: list[str] = []
     support: list[str] = []

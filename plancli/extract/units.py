@@ -61,9 +61,6 @@ class UnitRules(rules_mod.RuleFile):
             out[r.kind].append(r)
         return dict(out)
 
-    def patterns_of(self, kind: str) -> list[re.Pattern[str]]:
-        return [rules_mod.compiled(r.pattern) for r in self.of_kind(kind)]
-
     @functools.cached_property
     def prefixes_longest_first(self) -> list[str]:
         return sorted(self.prefixes, key=len, reverse=True)
@@ -165,18 +162,18 @@ def split_units(text: str, ur: UnitRules) -> list[str]:
 
 def parse_list(text: str, ur: UnitRules, label: str | None = None) -> Responsibility:
     """Units of one list, with lead/support roles where the list marks them."""
-    lead_pat, support_pat = ur.patterns_of("lead"), ur.patterns_of("support")
+    lead_rules, support_rules = ur.of_kind("lead"), ur.of_kind("support")
     units = split_units(_ROLE_WORDS.sub("、", text), ur)
     lead: list[str] = []
     support: list[str] = []
     for clause in _LIST_CLAUSE.split(text):
-        lead_hits = [m for m in (p.search(clause) for p in lead_pat) if m]
+        lead_hits = [m for m in (_search(r, clause) for r in lead_rules) if m]
         for m in lead_hits:
             lead += split_units(m.group("list"), ur)
         if lead_hits:  # a clause that names a lead is not a list of supporters
             continue
-        for pat in support_pat:
-            m = pat.search(clause)
+        for rule in support_rules:
+            m = _search(rule, clause)
             if m:
                 support += split_units(m.group("list"), ur)
     # restore prefixes exactly as in the full list
@@ -200,9 +197,11 @@ ALL_KINDS = ("lead_sentence", "label", "english")
 
 
 def find_responsibilities(text: str, start: int, end: int, rules_dir=None,
-                          kinds: tuple[str, ...] = ALL_KINDS) -> list[Responsibility]:
-    """Responsibility lists inside text[start:end]: labelled lists, 由A牵头 sentences, "led by"."""
-    ur = rules(rules_dir)
+                          kinds: tuple[str, ...] = ALL_KINDS, ur: UnitRules | None = None) -> list[Responsibility]:
+    """Responsibility lists inside text[start:end]: labelled lists, 由A牵头 sentences, "led by".
+
+    ``ur``: the rules of ``rules_dir`` when the caller has them loaded (called once per task)."""
+    ur = ur if ur is not None else rules(rules_dir)
     found: list[Responsibility] = []
     looks_like_unit = rules_mod.compiled(ur.suffix_pattern)
     for rule in [r for r in ur.rules if r.kind in kinds and r.kind in LABELLED]:
@@ -229,6 +228,13 @@ def find_responsibilities(text: str, start: int, end: int, rules_dir=None,
                 found.append(Responsibility(units=everyone, lead=lead, support=support,
                                             span=(m.start(), m.end()), rule=rule.id))
     return found
+
+
+def _search(rule: UnitRule, text: str) -> re.Match[str] | None:
+    """The rule's first match in ``text``; not tried where its ``requires`` literal is absent."""
+    if rule.requires and rule.requires not in text:
+        return None
+    return rules_mod.compiled(rule.pattern).search(text)
 
 
 def _finditer(rule: UnitRule, text: str, start: int, end: int) -> Iterator[re.Match[str]]:
@@ -358,7 +364,7 @@ def document_units(ctx, tasks) -> list[Unit]:
     support: Counter = Counter()
     found = {r.span: r for r in find_responsibilities(ctx.text, 0, len(ctx.text), ctx.rules_dir, LABELLED)}
     for task in tasks:
-        for r in find_responsibilities(ctx.text, *task.span, ctx.rules_dir, ("lead_sentence",)):
+        for r in find_responsibilities(ctx.text, *task.span, ctx.rules_dir, ("lead_sentence",), ur):
             if not any(_overlap(r.span, span) for span in found):
                 found[r.span] = r
     for r in found.values():
