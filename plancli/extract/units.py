@@ -135,6 +135,7 @@ _TRAILING_ETC = re.compile(r"(等|等单位|等部门)$")
 #: Role words inside a list ("A牵头,B配合") and the punctuation between its clauses.
 _ROLE_WORDS = re.compile(r"(负责牵头|为牵头单位|牵头|配合|协助|参与|协同)")
 _LIST_CLAUSE = re.compile(r"[,,;;]")
+_DIGIT = re.compile(r"\d")
 
 
 def _clean_item(item: str) -> str:
@@ -306,19 +307,20 @@ def _table_units(text: str, ur: UnitRules) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     headers = ur.of_kind("table_header")
     looks_like_unit = rules_mod.compiled(ur.suffix_pattern)
-    lines = text.split("\n")
+    lines = [ln.strip() for ln in text.split("\n")] if headers else []
     for rule in headers:
         pat = rules_mod.compiled(rule.pattern)
-        header_at = [i for i, ln in enumerate(lines) if pat.match(ln.strip())]
+        header_at = [i for i, ln in enumerate(lines) if pat.match(ln)]
         for h in header_at:
             for ln in lines[h + 1: h + 1500]:
-                ln = ln.strip()
                 if not ln or len(ln) > 200:
                     continue
                 if pat.match(ln):
                     break
+                if _DIGIT.search(ln):  # figures: not a cell that lists units
+                    continue
                 names = split_units(ln, ur)
-                if names and all(looks_like_unit.search(n) for n in names) and not re.search(r"\d", ln):
+                if names and all(looks_like_unit.search(n) for n in names):
                     out += [(n, rule.id) for n in names]
     return out
 
