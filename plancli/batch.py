@@ -294,7 +294,7 @@ class _ProcessPool(cf.Executor):
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
         self._ctx = mp.get_context(method)
         if method == "forkserver":
-            self._ctx.set_forkserver_preload(["plancli.pipeline", "plancli.batch"])
+            self._ctx.set_forkserver_preload(["plancli.pipeline", "plancli.batch", "plancli.warm"])
         self._jobs = jobs
         self._pool = self._new()
 

@@ -311,3 +311,14 @@ def test_resume_redoes_an_output_a_power_cut_left_empty_or_cut(tmp_path):
     assert again.returncode == 0, again.stderr
     assert json.loads((out / "a.txt.json").read_text(encoding="utf-8"))["targets"][0]["value"] == 100
     assert (out / "b.txt.json").read_text(encoding="utf-8") == good
+
+
+def test_fork_server_warm_up_meets_every_extractor():
+    """Workers start from a server that ran this text: it must reach every rules file in use."""
+    from plancli import warm
+    from plancli.pipeline import extract_text
+
+    doc = extract_text(warm.SAMPLE)
+    assert doc.source.script == "traditional"
+    assert {r.kind for r in doc.source.repairs} >= {"pinyin_annotation_removed", "traditional_converted"}
+    assert doc.targets and doc.subsidies and doc.tasks and doc.units and doc.metadata.title
