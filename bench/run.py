@@ -1,7 +1,7 @@
 """plancli's speed and memory against the yardstick of jieba word segmentation.
 
-    python bench/run.py                 # quick: 5 MB corpus, sizes 1 and 5 MB (a few minutes)
-    python bench/run.py --big           # 50 MB batch corpus, sizes 1, 5 and 25 MB
+    python bench/run.py                 # quick: 5 MB corpus, sizes 1 and 5 MB (about a minute)
+    python bench/run.py --big           # 50 MB batch corpus, sizes 1, 5 and 25 MB (about 6 minutes)
     python bench/run.py --profile       # also pyinstrument over the in-process pipeline
     python bench/run.py --record        # also write bench/RESULTS.md
 
@@ -52,6 +52,15 @@ def machine() -> list[str]:
             f"commit {commit}, {time.strftime('%Y-%m-%d %H:%M')}, {measure.load()}"]
 
 
+def jieba_run(c: corpus.Corpus, mb: float, ndocs: int) -> float:
+    """One timed jieba.lcut pass over the corpus; its MB/s (on-disk MB, as for plancli)."""
+    j = measure.time_jieba(c.folder)
+    say(f"jieba.lcut: {j['seconds']:.2f} s, {mb / j['seconds']:.2f} MB/s ({c.utf8_bytes / corpus.MB / j['seconds']:.2f} "
+        f"MB/s of UTF-8), {ndocs / j['seconds']:.1f} docs/s, {j['words']} words; dictionary load {j['init']:.2f} s"
+        f"  [{measure.load()}]")
+    return mb / j["seconds"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--big", action="store_true", help="50 MB batch corpus and sizes 1,5,25 MB")
@@ -79,18 +88,27 @@ def main() -> None:
     say(f"\ncorpus: {ndocs} documents, {mb:.2f} MB on disk ({main_corpus.utf8_bytes / corpus.MB:.2f} MB as "
         f"UTF-8), samples/*.txt as {', '.join(corpus.ENCODINGS)}")
 
-    # --- batch, one and two processes -----------------------------------------------------------
-    say("\n== plancli batch (wall time from outside, interpreter start included)")
-    batches = {}
-    for jobs in (1, 2):
-        b = batches[jobs] = measure.run_batch(main_corpus.folder, jobs)
-        s = b["summary"]
-        say(f"--jobs {jobs}: {b['wall']:.2f} s, {mb / b['wall']:.2f} MB/s, {ndocs / b['wall']:.1f} docs/s; "
-            f"done {s.get('processed', '?')}, failed {s.get('failed', '?')}; peak memory of the process tree: "
-            f"RSS {b['peak_rss_mb']:.0f} MB, PSS {b['peak_pss_mb']:.0f} MB (largest process {b['peak_one_mb']:.0f} MB)"
-            f"  [{measure.load()}]")
-        if b["rc"] or s.get("failed"):
-            say(f"  WARNING: exit status {b['rc']}: {b['stderr'][-300:]}")
+    # --- head to head: jieba and the batches, interleaved --------------------------------------------
+    # The machine's speed drifts (other tenants, frequency): measuring in the order J B1 B2 B1 B2 J
+    # and keeping each one's best run compares them under the same conditions.
+    say("\n== jieba.lcut and plancli batch on the same documents, interleaved (J B1 B2 B1 B2 J), best of two")
+    say("   jieba: decoded text, in a fresh process, dictionary load not counted; "
+        "batch: wall time from outside, interpreter start included")
+    jiebas = [jieba_run(main_corpus, mb, ndocs)]
+    runs: dict[int, list[dict]] = {}
+    for _round in (1, 2):
+        for jobs in (1, 2):
+            b = measure.run_batch(main_corpus.folder, jobs)
+            s = b["summary"]
+            say(f"--jobs {jobs}: {b['wall']:.2f} s, {mb / b['wall']:.2f} MB/s, {ndocs / b['wall']:.1f} docs/s; "
+                f"done {s.get('processed', '?')}, failed {s.get('failed', '?')}; peak memory of the process tree: "
+                f"RSS {b['peak_rss_mb']:.0f} MB, PSS {b['peak_pss_mb']:.0f} MB (largest process {b['peak_one_mb']:.0f} MB)"
+                f"  [{measure.load()}]")
+            if b["rc"] or s.get("failed"):
+                say(f"  WARNING: exit status {b['rc']}: {b['stderr'][-300:]}")
+            runs.setdefault(jobs, []).append(b)
+    jiebas.append(jieba_run(main_corpus, mb, ndocs))
+    jieba_mbs = max(jiebas)
 
     # --- in-process stages ----------------------------------------------------------------------
     say("\n== in-process stages (after a warm-up over each sample, which loads rules and models)")
@@ -113,14 +131,6 @@ def main() -> None:
     say(f"per stage on the {shown:g} MB corpus:")
     for name, sec in by_stage[shown].items():
         say(f"  {name:<10} {sec:7.2f} s  {100 * sec / total:5.1f} %  {sec / total / in_process_mbs * 1000:7.1f} ms/MB")
-
-    # --- jieba ------------------------------------------------------------------------------------
-    say("\n== jieba.lcut over the same documents (decoded), in a fresh process")
-    j = measure.time_jieba(main_corpus.folder)
-    jieba_mbs = mb / j["seconds"]
-    say(f"dictionary load {j['init']:.2f} s (not counted); lcut {j['seconds']:.2f} s, {jieba_mbs:.2f} MB/s "
-        f"({main_corpus.utf8_bytes / corpus.MB / j['seconds']:.2f} MB/s of UTF-8), {ndocs / j['seconds']:.1f} docs/s, "
-        f"{j['words']} words  [{measure.load()}]")
 
     # --- start-up ---------------------------------------------------------------------------------
     say("\n== start-up (median of 5 runs, interpreter start included)")
@@ -156,16 +166,16 @@ def main() -> None:
 
     # --- targets ----------------------------------------------------------------------------------
     say(f"\n== targets  [{measure.load()}]")
-    b1, b2 = batches[1]["wall"], batches[2]["wall"]
+    b1, b2 = (min(r["wall"] for r in runs[jobs]) for jobs in (1, 2))
     ratio = (mb / b1) / jieba_mbs
-    verdict(ratio >= 2, f"batch --jobs 1 throughput >= 2x jieba.lcut: {mb / b1:.2f} vs {jieba_mbs:.2f} MB/s "
+    verdict(ratio >= 2, f"batch --jobs 1 throughput >= 2x jieba.lcut (best runs): {mb / b1:.2f} vs {jieba_mbs:.2f} MB/s "
                         f"= {ratio:.2f}x (in-process pipeline: {in_process_mbs / jieba_mbs:.2f}x)")
-    verdict(b1 / b2 >= 1.7, f"--jobs 2 >= 1.7x --jobs 1: {b1 / b2:.2f}x")
+    verdict(b1 / b2 >= 1.7, f"--jobs 2 >= 1.7x --jobs 1 (best runs): {b1 / b2:.2f}x")
     verdict(help_s < 0.3, f"plancli --help < 0.3 s: {help_s:.3f} s")
     verdict(extract_s[cut] < 1, f"plancli extract of a 30 KB document < 1 s: {extract_s[cut]:.3f} s "
                                 f"({extract_s[one]:.3f} s for {one.stat().st_size / 1000:.0f} KB)")
-    peak = max(b["peak_rss_mb"] for b in batches.values())
-    pss = max(b["peak_pss_mb"] for b in batches.values())
+    peak = max(r["peak_rss_mb"] for rs in runs.values() for r in rs)
+    pss = max(r["peak_pss_mb"] for rs in runs.values() for r in rs)
     note = "" if args.big else "; measured on 5 MB, the target is for 50 MB: run with --big"
     verdict(peak < 300, f"peak RSS of the batch process tree < 300 MB: {peak:.0f} MB (PSS {pss:.0f} MB{note})")
     lo, hi = min(per_mb.values()), max(per_mb.values())
