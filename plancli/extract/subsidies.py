@@ -86,6 +86,16 @@ class _Sentence:
         self.money_starts = [q.span[0] for q in quantities if q.kind == "money"]
         self.amount_starts = [q.span[0] for q in quantities if q.kind in ("money", "ratio")]
         self.quantity_starts = [q.span[0] for q in quantities]  # in text order, as found
+        self._granted_forms: dict[tuple[int, int], re.Match[str] | None] = {}
+
+    def granted_form(self, form_pat: re.Pattern[str], cs: int, ce: int) -> re.Match[str] | None:
+        """The form word after the clause's grant verb ("给予一次性奖励"); looked for once per
+        clause, not once per amount (a clause may list hundreds)."""
+        key = (cs, ce)
+        if key not in self._granted_forms:
+            granted = _GRANT_VERB.search(self.text, cs, ce)
+            self._granted_forms[key] = form_pat.search(self.text, granted.end(), ce) if granted else None
+        return self._granted_forms[key]
 
     def quantities_in(self, start: int, end: int) -> list:
         """The quantities that start inside [start, end)."""
@@ -96,10 +106,11 @@ class _Sentence:
         i = max(0, bisect.bisect_right(self.clause_starts, pos) - 1)
         return self.clauses[i] if self.clauses else (0, len(self.text))
 
-    def nearest_form(self, pos: int, candidates: list[re.Match[str]] | None = None) -> re.Match[str] | None:
-        """The form word closest to ``pos`` (the amount)."""
-        forms, starts = (self.forms, self.form_starts) if candidates is None else \
-            (candidates, [m.start() for m in candidates])
+    def nearest_form(self, pos: int, candidates: tuple[list[re.Match[str]], list[int]] | None = None
+                     ) -> re.Match[str] | None:
+        """The form word closest to ``pos`` (the amount), among ``candidates`` (matches and their
+        starts) if given."""
+        forms, starts = (self.forms, self.form_starts) if candidates is None else candidates
         i = bisect.bisect_left(starts, pos)
         near = [m for m in forms[max(0, i - 1):i + 1]]
         return min(near, key=lambda m: min(abs(m.start() - pos), abs(m.end() - pos)), default=None)
@@ -152,6 +163,7 @@ def _sentence_subsidies(view: _Sentence, c: _Compiled) -> list[Subsidy]:
               and _hit(c.share, sentence[max(0, q.span[0] - RECIPIENT_WINDOW): q.span[0]])]
     # with no amount in the sentence, a share of cost is the subsidy itself ("按…的20%给予补贴")
     share_only = bool(shares) and not view.money_starts
+    share_ids = {id(q) for q in shares}
     found = []
     for cs, ce in view.clauses:
         mine = view.quantities_in(cs, ce)
@@ -160,6 +172,12 @@ def _sentence_subsidies(view: _Sentence, c: _Compiled) -> list[Subsidy]:
         clause = sentence[cs:ce]
         if _hit(c.exclude, clause):
             continue
+        # what the clause says, looked up once for all its amounts (it may list hundreds)
+        granted = share_only and any(id(q) in share_ids for q in mine) and bool(_GRANT_VERB.search(clause))
+        has_ratio_form = c.ratio_form is not None and any(q.kind == "ratio" for q in mine) \
+            and bool(c.ratio_form.search(clause))
+        ratio_forms = list(c.ratio_form.finditer(sentence, cs, ce)) if has_ratio_form else []
+        ratio_forms_at = (ratio_forms, [m.start() for m in ratio_forms])
         for q in mine:
             if q.kind == "money":
                 # the quantity's own text may hold the verb before the digits ("达到500亿元")
@@ -170,15 +188,15 @@ def _sentence_subsidies(view: _Sentence, c: _Compiled) -> list[Subsidy]:
                 form_match = view.nearest_form(q.span[0])
                 ratio = shares[0].value / 100 if shares and shares[0].value is not None else None
                 rule_id = c.money_rule.id
-            elif share_only and q in shares and c.share_rule is not None and _GRANT_VERB.search(clause):
+            elif share_only and id(q) in share_ids and c.share_rule is not None and granted:
                 form_match = view.nearest_form(q.span[0])
                 ratio = q.value / 100 if q.value is not None else None
                 rule_id = c.share_rule.id
-            elif q.kind == "ratio" and c.ratio_form is not None and c.ratio_form.search(clause):
+            elif q.kind == "ratio" and has_ratio_form:
                 parts = q.ratio_parts or []
                 if len(parts) < 2 or not parts[0]:
                     continue
-                form_match = view.nearest_form(q.span[0], list(c.ratio_form.finditer(sentence, cs, ce)))
+                form_match = view.nearest_form(q.span[0], ratio_forms_at)
                 ratio = parts[1] / parts[0]
                 rule_id = c.ratio_rule.id
             else:
@@ -192,13 +210,11 @@ def _record(view: _Sentence, c: _Compiled, q, clause_span: tuple[int, int],
     """One subsidy: its form, cap, payment terms and recipient read around the amount."""
     sentence = view.text
     cs, ce = clause_span
-    clause = sentence[cs:ce]
-    # cap words may stand before the amount anywhere in its clause ("最高支持额度不超过…")
-    cap = (q.comparator == "<=") or _hit(c.cap, clause[max(0, q.span[0] - cs - NEAR): q.span[1] - cs]) \
+    # cap words may stand right before the amount in its clause ("最高支持额度不超过…")
+    cap = (q.comparator == "<=") or _hit(c.cap, sentence[max(cs, q.span[0] - NEAR): min(q.span[1], ce)]) \
         or _hit(c.cap, sentence[q.span[1]:min(ce, q.span[1] + NEAR)])
     # "给予配套支持", "给予一次性奖励": the word after the grant verb names the form
-    granted = _GRANT_VERB.search(sentence, cs, ce)
-    after_verb = c.form.search(sentence, granted.end(), ce) if granted else None
+    after_verb = view.granted_form(c.form, cs, ce)
     if after_verb:
         form_match = after_verb
     form = form_match.group() if form_match else None
