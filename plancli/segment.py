@@ -180,7 +180,8 @@ def _match_at(text: str, pos: int, line_start: bool, hr: HeadingRules) -> _Marke
             continue
         m = pattern.match(text, pos)
         if m:
-            num = m.group("num") if "num" in pattern.groupindex else None
+            # a rule with several shapes names its number num, num2 …: the one that matched
+            num = next((v for k, v in m.groupdict().items() if k.startswith("num") and v), None)
             return _Marker(pos, m.end(), rule, numeral_value(num) if num else None, line_start)
     return None
 
