@@ -384,7 +384,7 @@ class _Engine:
         # One search finds the next place where a number can start and the scanner matches there.
         self.scanner = re.compile(f"(?=(?:{candidates}))(?:(?P<skip>{skip})|{ratio}|(?P<q>{quantity}))")
         self.skip_before = re.compile(f"(?:{'|'.join(befores)})\\Z") if befores else None
-        self.norange = re.compile(f"(?P<q>{quantity_norange})")
+        self._norange_pattern = f"(?P<q>{quantity_norange})"
         # Matched on the reversed text before a number: [space][currency][space][comparator].
         self.before = re.compile(
             rf"{_SP}(?:(?P<cur>{_rev_alt(self.cur_before)}){_SP})?(?P<cmp>{_rev_alt(self.cmp_before)})?")
@@ -394,6 +394,12 @@ class _Engine:
         # number is none of them, the backwards matches cannot find a word and are not tried.
         self.before_end = _last_char_class(list(self.cmp_before) + list(self.cur_before))
         self.skip_before_words_end = _last_char_class(before_words)
+
+    @functools.cached_property
+    def norange(self) -> re.Pattern[str]:
+        """The scanner's quantity without a range ("5-3个": 5个 alone). Compiled when first needed:
+        it is as large as the scanner and most documents never need it."""
+        return re.compile(self._norange_pattern)
 
     # --- parsing pieces -----------------------------------------------------------------------
 
