@@ -39,6 +39,16 @@ def to_json_array(models: list[BaseModel]) -> str:
     return _escape_surrogates(json.dumps([m.model_dump(mode="json") for m in models], ensure_ascii=False, indent=2))
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: Mode of written files, as ``open()`` would create them (temp files start private, 0600).
+FILE_MODE = 0o666 & ~_umask()
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None,
                   durable: bool = True) -> Iterator[IO]:
@@ -56,6 +66,7 @@ def atomic_writer(path: Path, mode: str = "w", encoding: str | None = "utf-8", n
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)
         errors = None if "b" in mode else "backslashreplace"
         with os.fdopen(fd, mode, encoding=encoding, newline=newline, errors=errors) as fh:
             yield fh

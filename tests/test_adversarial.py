@@ -500,3 +500,12 @@ def test_interrupted_batch_resumes_without_redoing_and_leaves_nothing_half_writt
     lines = (tmp_path / "all.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == copies and all(json.loads(line)["source"]["sha256"] for line in lines)
     assert len(list(src.rglob("*.txt"))) == copies
+
+
+def test_atomic_writer_gives_files_the_usual_mode(tmp_path):
+    """Outputs are readable as any file the user creates (mkstemp alone would leave them 0600)."""
+    with emit.atomic_writer(tmp_path / "a.json") as fh:
+        fh.write("{}")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o666 & ~umask
