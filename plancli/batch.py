@@ -23,7 +23,7 @@ import os
 import stat
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 from typing import Iterator
 
@@ -198,14 +198,19 @@ def _wanted(rel: str, globs: list[str]) -> bool:
     return False
 
 
-def output_path(out_dir: Path, rel: PurePath) -> Path:
-    """OUTDIR/rel.json, refusing anything that would land outside OUTDIR (``..``, symlinks)."""
+def output_path(out_dir: Path, rel: PurePath, real_dirs: dict[Path, str] | None = None) -> Path:
+    """OUTDIR/rel.json, refusing anything that would land outside OUTDIR (``..``, symlinks).
+
+    ``real_dirs`` memoises resolved folders for one run (thousands of outputs share a few)."""
     parts = rel.parts
     if not parts or rel.is_absolute() or any(p in ("", ".", "..") for p in parts):
         raise InputError("unsafe_output_path", f"output path {rel} would leave the output folder")
     target = out_dir.joinpath(*parts[:-1], parts[-1] + ".json")
-    root = os.path.realpath(out_dir)
-    parent = os.path.realpath(target.parent)
+    real_dirs = {} if real_dirs is None else real_dirs
+    for folder in (out_dir, target.parent):
+        if folder not in real_dirs:
+            real_dirs[folder] = os.path.realpath(folder)
+    root, parent = real_dirs[out_dir], real_dirs[target.parent]
     if os.path.commonpath([root, parent]) != root or os.path.islink(target):
         raise InputError("unsafe_output_path", f"output path {target} leads outside the output folder "
                                                "(symbolic link?)")
@@ -283,18 +288,34 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _pool_context():
+    """forkserver (spawn where there is none) rather than fork: the main process runs a
+    progress-bar thread. The fork server imports plancli and runs a warm-up extraction once, so
+    the workers forked from it start warm."""
+    import multiprocessing as mp
+
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["plancli.pipeline", "plancli.batch", "plancli.warm"])
+    return ctx
+
+
+def prestart(jobs: int) -> None:
+    """Start the workers' fork server now, so that its imports and warm-up run while this
+    process checks the rules and walks the input folders (not before the first file)."""
+    if (jobs or default_jobs()) > 1 and _pool_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 class _ProcessPool(cf.Executor):
     """A process pool that replaces itself when a worker dies (OOM kill, crash in a C library):
     only the files in flight then fail, and a re-run retries them."""
 
     def __init__(self, jobs: int):
-        import multiprocessing as mp
-
-        # forkserver/spawn rather than fork: the main process runs a progress-bar thread.
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-        self._ctx = mp.get_context(method)
-        if method == "forkserver":
-            self._ctx.set_forkserver_preload(["plancli.pipeline", "plancli.batch", "plancli.warm"])
+        self._ctx = _pool_context()
         self._jobs = jobs
         self._pool = self._new()
 
@@ -360,6 +381,11 @@ class _Streams:
         if opts.jsonl:
             self.jsonl = stack.enter_context(emit.open_output(None if opts.jsonl == "-" else Path(opts.jsonl)))
         self.csv = stack.enter_context(emit.csv_tables(opts.csv_dir)) if opts.csv_dir else None
+
+    @property
+    def keep_json(self) -> bool:
+        """Whether documents that succeeded are needed here after their file is written."""
+        return self.jsonl is not None or self.csv is not None
 
     def write(self, outcome: Outcome) -> None:
         line = outcome.json + "\n"
@@ -427,9 +453,14 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
     with contextlib.ExitStack() as stack:
         streams = _Streams(opts, stack)
         executor, window = stack.enter_context(_executor(opts, jobs))
+        if not streams.keep_json:
+            # results wait in input order only for the streams; without JSONL/CSV a waiting result
+            # is a few counts, so more files can be in flight and a slow one idles no worker
+            window *= 4
         pending: dict[cf.Future, int] = {}
         ready: dict[int, Outcome] = {}
         targets: dict[int, Path] = {}
+        real_dirs: dict[Path, str] = {}
         next_submit = next_write = 0
 
         def finished(index: int, outcome: Outcome) -> None:
@@ -441,7 +472,7 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
             while next_submit < len(items) and next_submit - next_write < window:
                 item = items[next_submit]
                 try:
-                    target = output_path(opts.out, item.rel)
+                    target = output_path(opts.out, item.rel, real_dirs)
                 except InputError as exc:
                     finished(next_submit, _failure(item.path, exc))
                 else:
@@ -470,6 +501,8 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
                     target = targets.pop(index)
                     if outcome.status == "done":
                         outcome = _write_output(target, outcome)
+                        if outcome.status == "done" and not streams.keep_json:
+                            outcome = replace(outcome, json="")
                     finished(index, outcome)
     summary.seconds = time.monotonic() - started
     return summary

@@ -312,7 +312,7 @@ def batch(
     import json
     import signal
 
-    from plancli.batch import BatchError, BatchOptions, run
+    from plancli.batch import BatchError, BatchOptions, prestart, run
     from plancli.progress import make_reporter
 
     if scheduler and engine is not Engine.dask:
@@ -321,6 +321,8 @@ def batch(
     if json_summary and jsonl == "-":
         print("plancli: --json and --jsonl - both write to stdout; choose one", file=sys.stderr)
         raise typer.Exit(2)
+    if engine is Engine.local:
+        prestart(jobs)
     _check_rules(rules)
 
     def terminated(signum, frame):  # `kill`: unwind so temporary files are removed
