@@ -73,6 +73,31 @@ def run_batch(folder: Path, jobs: int) -> dict:
             **{f"peak_{k}_mb": v / 2**20 for k, v in peak.items()}}
 
 
+_SPIN = "x = 0\nfor i in range(20_000_000):\n    x += i\n"
+
+
+def two_core_ceiling() -> float:
+    """What two CPU-bound processes get from this machine right now: the throughput of two
+    pure-Python loops run at once over one run alone (2.0 on two idle, unshared cores).
+
+    On a shared VM this moves from run to run (1.4x-2.1x seen here within a minute), so the
+    --jobs 2 scaling is printed next to it."""
+    spin = [sys.executable, "-c", _SPIN]
+
+    def alone() -> float:
+        started = time.perf_counter()
+        subprocess.run(spin, check=True)
+        return time.perf_counter() - started
+
+    before = alone()
+    started = time.perf_counter()
+    pair = [subprocess.Popen(spin) for _ in range(2)]
+    for p in pair:
+        p.wait()
+    together = time.perf_counter() - started
+    return (before + alone()) / together  # one alone before and after: drift cancels out
+
+
 def median_wall(cmd: list[str], runs: int = 5) -> float:
     times = []
     for _ in range(runs):
