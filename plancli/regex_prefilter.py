@@ -32,7 +32,7 @@ def _char(code: int) -> str:
     return f"\\U{code:08x}"
 
 
-def _class_items(items, negated_ok: bool = False) -> list[str]:
+def _class_items(items) -> list[str]:
     out = []
     for op, av in items:
         if op is C.LITERAL:
