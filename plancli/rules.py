@@ -219,6 +219,12 @@ def any_of(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     return compiled("|".join(f"(?:{_NAMED_GROUP.sub('(?:', p)})" for p in patterns))
 
 
+def found(pattern: re.Pattern[str] | None, text: str) -> bool:
+    """Whether ``pattern`` (an ``any_of`` result: None when no rule has a pattern) finds a match
+    in ``text``."""
+    return pattern is not None and pattern.search(text) is not None
+
+
 # --- models -----------------------------------------------------------------------------------
 
 

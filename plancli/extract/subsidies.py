@@ -58,10 +58,6 @@ class _Compiled:
             any_rule("share"), any_rule("cap"), any_rule("once"), any_rule("annual")
 
 
-def _hit(pattern: re.Pattern[str] | None, text: str) -> bool:
-    return pattern is not None and pattern.search(text) is not None
-
-
 #: Grant verbs: the form word after them names the subsidy ("给予配套支持").
 _GRANT_VERB = re.compile(r"给予|予以|(?i:\bgive[sn]?\b|\bprovided?\b|\bprovides\b)")
 #: What a quantity's text holds before its digits ("达到500亿元" → "达到").
@@ -160,7 +156,7 @@ def _sentence_subsidies(view: _Sentence, c: _Compiled) -> list[Subsidy]:
     """The subsidies of one sentence (spans relative to it)."""
     sentence, quantities = view.text, view.quantities
     shares = [q for q in quantities if q.kind == "percent"
-              and _hit(c.share, sentence[max(0, q.span[0] - RECIPIENT_WINDOW): q.span[0]])]
+              and rules_mod.found(c.share, sentence[max(0, q.span[0] - RECIPIENT_WINDOW): q.span[0]])]
     # with no amount in the sentence, a share of cost is the subsidy itself ("按…的20%给予补贴")
     share_only = bool(shares) and not view.money_starts
     share_ids = {id(q) for q in shares}
@@ -170,7 +166,7 @@ def _sentence_subsidies(view: _Sentence, c: _Compiled) -> list[Subsidy]:
         if not mine:
             continue
         clause = sentence[cs:ce]
-        if _hit(c.exclude, clause):
+        if rules_mod.found(c.exclude, clause):
             continue
         # what the clause says, looked up once for all its amounts (it may list hundreds)
         granted = share_only and any(id(q) in share_ids for q in mine) and bool(_GRANT_VERB.search(clause))
@@ -183,7 +179,7 @@ def _sentence_subsidies(view: _Sentence, c: _Compiled) -> list[Subsidy]:
                 # the quantity's own text may hold the verb before the digits ("达到500亿元")
                 lead = clause[max(0, q.span[0] - cs - NEAR): q.span[0] - cs] + _LEAD_WORDS.match(q.text).group()
                 after = sentence[q.span[1]:q.span[1] + THRESHOLD_WINDOW]
-                if _hit(c.exclude_after, after) or _hit(c.exclude_before, lead):
+                if rules_mod.found(c.exclude_after, after) or rules_mod.found(c.exclude_before, lead):
                     continue
                 form_match = view.nearest_form(q.span[0])
                 ratio = shares[0].value / 100 if shares and shares[0].value is not None else None
@@ -211,8 +207,9 @@ def _record(view: _Sentence, c: _Compiled, q, clause_span: tuple[int, int],
     sentence = view.text
     cs, ce = clause_span
     # cap words may stand right before the amount in its clause ("最高支持额度不超过…")
-    cap = (q.comparator == "<=") or _hit(c.cap, sentence[max(cs, q.span[0] - NEAR): min(q.span[1], ce)]) \
-        or _hit(c.cap, sentence[q.span[1]:min(ce, q.span[1] + NEAR)])
+    cap = (q.comparator == "<=") \
+        or rules_mod.found(c.cap, sentence[max(cs, q.span[0] - NEAR): min(q.span[1], ce)]) \
+        or rules_mod.found(c.cap, sentence[q.span[1]:min(ce, q.span[1] + NEAR)])
     # "给予配套支持", "给予一次性奖励": the word after the grant verb names the form
     after_verb = view.granted_form(c.form, cs, ce)
     if after_verb:
@@ -227,7 +224,7 @@ def _record(view: _Sentence, c: _Compiled, q, clause_span: tuple[int, int],
     i = bisect.bisect_right(view.money_starts, q.span[1])
     region_end = max(te, view.money_starts[i] if i < len(view.money_starts) else len(sentence))
     region = sentence[max(ts, q.span[0] - RECIPIENT_WINDOW): min(region_end, q.span[1] + RECIPIENT_WINDOW)]
-    once = True if _hit(c.once, region) else False if _hit(c.annual, region) else None
+    once = True if rules_mod.found(c.once, region) else False if rules_mod.found(c.annual, region) else None
     return Subsidy(id="", amount=q.amount if q.kind == "money" else None,
                    currency=(q.currency or "CNY") if q.kind == "money" else "CNY",
                    amount_text=q.text if q.kind == "money" else None, cap=bool(cap), ratio=ratio,

@@ -125,25 +125,13 @@ class _Section:
         self.year = year_in(" / ".join(titles), tr)
 
 
-class _Cue:
-    """One combined pattern of rules, or none (a rules folder may have no rule of a kind)."""
-
-    __slots__ = ("pattern",)
-
-    def __init__(self, pattern: re.Pattern[str] | None):
-        self.pattern = pattern
-
-    def found_in(self, text: str) -> bool:
-        return self.pattern is not None and self.pattern.search(text) is not None
-
-
 class _Cues:
     """The rules' patterns, compiled once per rules file."""
 
     def __init__(self, tr: TargetRules):
-        def kind(k: str) -> _Cue:
-            """The rules of one kind as one combined pattern."""
-            return _Cue(rules_mod.any_of(tuple(r.pattern for r in tr.of_kind(k) if r.pattern)))
+        def kind(k: str) -> re.Pattern[str] | None:
+            """The rules of one kind as one combined pattern (None: no rule of that kind)."""
+            return rules_mod.any_of(tuple(r.pattern for r in tr.of_kind(k) if r.pattern))
 
         self.forward, self.past, self.past_sentence = kind("forward_clause"), kind("exclude"), kind("exclude_sentence")
         self.report_part, self.before, self.after = kind("exclude_part"), kind("exclude_before"), kind("exclude_after")
@@ -229,25 +217,25 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
             last_year[key] = sentence_year
         if not cues.quantity_hint.search(sentence):
             continue
-        if not sentence_year and cues.past_sentence.found_in(sentence):
+        if not sentence_year and rules_mod.found(cues.past_sentence, sentence):
             continue
         quantities = ctx.quantities(s, e)
         if not quantities:
             continue
-        is_forward = cues.forward.found_in(sentence)
-        granted_sentence = cues.money_grant.found_in(sentence)
+        is_forward = rules_mod.found(cues.forward, sentence)
+        granted_sentence = rules_mod.found(cues.money_grant, sentence)
         starts = [s + q.span[0] for q in quantities]
         for cs, ce in clauses(text, s, e):
             mine = quantities[bisect.bisect_left(starts, cs):bisect.bisect_left(starts, ce)]
             clause = text[cs:ce]
-            if not mine or cues.past.found_in(clause):
+            if not mine or rules_mod.found(cues.past, clause):
                 continue
             whole = (cs, ce) == (s, e)  # a one-clause sentence: what holds for it holds here
             where = _Where(clause, (cs, ce), key, info.is_goal, is_forward, ctx.language, sentence_year,
                            sentence_year or info.year or last_year.get(key),
                            sentence_year if whole else year_in(clause, tr),
                            bool(cues.annual.search(clause)), granted_sentence,
-                           granted_sentence if whole else cues.money_grant.found_in(clause))
+                           granted_sentence if whole else rules_mod.found(cues.money_grant, clause))
             for q in mine:
                 qs, qe = s + q.span[0] - cs, s + q.span[1] - cs  # the quantity within the clause
                 # the words that decide are next to the number: a window keeps long clauses linear
@@ -259,13 +247,13 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
 
 def _is_goal_quantity(q, head: str, tail: str, where: _Where, cues: _Cues) -> bool:
     """Whether a quantity states a goal (every exclusion rule in rules/targets.yaml says no)."""
-    if q.kind == "ratio" or (cues.not_quantity.found_in(q.text) and not q.masked):
+    if q.kind == "ratio" or (rules_mod.found(cues.not_quantity, q.text) and not q.masked):
         return False
     # in Chinese plans 以上/不低于/左右 mark a goal; English "more than" also describes the present
     bounded = where.language == "zh" and q.comparator in (">=", "<=", "~")
     if not (where.in_goal or where.is_forward or bounded):
         return False
-    if cues.before.found_in(head) or cues.after.found_in(tail):
+    if rules_mod.found(cues.before, head) or rules_mod.found(cues.after, tail):
         return False
     if q.unit and cues.time_unit.match(q.unit):
         return False
@@ -301,13 +289,13 @@ def _acceptable_unit(q, language: str, in_goal: bool) -> bool:
     return language == "en" and in_goal
 
 
-def _report_parts(ctx, cue: _Cue) -> list[tuple[int, int]]:
+def _report_parts(ctx, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
     """Spans of parts (or the whole page) whose genre is not a plan, e.g. journal-article records."""
-    if cue.pattern is None:
+    if pattern is None:
         return []
     parts = ctx.structure.parts or []
     spans = [p.span for p in parts] or [(0, len(ctx.text))]
-    return [(a, b) for a, b in spans if cue.pattern.search(ctx.text, a, b)]
+    return [(a, b) for a, b in spans if pattern.search(ctx.text, a, b)]
 
 
 def _section_id(ctx, pos: int) -> str | None:
