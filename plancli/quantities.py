@@ -282,6 +282,15 @@ def _last_char_class(words) -> re.Pattern[str] | None:
     return re.compile(first) if first else None
 
 
+def _match_before(pattern: re.Pattern[str], last_char: re.Pattern[str] | None, text: str, lo: int,
+                  start: int) -> re.Match[str] | None:
+    """``pattern`` (words spelt backwards) matched on text[lo:start] reversed, i.e. ending right
+    before ``start``; not tried where the character there is none ``last_char`` allows."""
+    if lo >= start or (last_char is not None and not last_char.match(text, start - 1)):
+        return None
+    return pattern.match(text[lo:start][::-1])
+
+
 def _chars(chars) -> str:
     return "[" + "".join(re.escape(c) for c in chars) + "]"
 
@@ -476,8 +485,8 @@ class _Engine:
                 continue
             if skip_before and skip_before.search(text, max(0, start - _BEFORE_WINDOW), start):
                 continue
-            if self.skip_before_words and start and (not self.skip_before_words_end or self.skip_before_words_end.match(
-                    text, start - 1)) and self.skip_before_words.match(text[max(0, start - 30):start][::-1]):
+            if self.skip_before_words and _match_before(self.skip_before_words, self.skip_before_words_end,
+                                                        text, max(0, start - 30), start):
                 continue
             q = self.make(m, text, floor)
             if q is None and (m.group("sep") or m.group("dsep")):
@@ -491,11 +500,8 @@ class _Engine:
 
     def prefix(self, text: str, start: int, floor: int) -> tuple[int, str | None, str | None]:
         """Comparator and currency words ending right before a number."""
-        lo = max(floor, start - self.before_width)
-        if lo >= start or (self.before_end and not self.before_end.match(text, start - 1)):
-            return start, None, None
-        b = self.before.match(text[lo:start][::-1])
-        cmp_word, cur_word = b.group("cmp"), b.group("cur")
+        b = _match_before(self.before, self.before_end, text, max(floor, start - self.before_width), start)
+        cmp_word, cur_word = (b.group("cmp"), b.group("cur")) if b else (None, None)
         if not (cmp_word or cur_word):
             return start, None, None
         cmp = self.cmp_before[_spaced(cmp_word[::-1])] if cmp_word else None
