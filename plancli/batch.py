@@ -2,13 +2,16 @@
 
 Why it looks like this:
 
-* The unit of work is one file, done by ``process_file`` in a worker (a local process pool or a
-  dask.distributed cluster) that returns the serialised record; only the main process writes
-  to OUTDIR, so workers need no access to it and hold one document at a time.
-* Per-file outputs are written as results arrive, atomically (temp file + rename): a killed run
-  leaves whole files or none, and re-running skips inputs whose output records the input's
-  current sha256. The streams (``errors.jsonl``, ``--jsonl``, ``--csv``) follow input order
-  whatever the completion order, through a reorder buffer no larger than the work in flight.
+* The unit of work is a chunk of consecutive files (a few hundred KB), done by ``process_files``
+  in a worker: a local process pool, or a dask.distributed cluster. Sending files in chunks
+  rather than one by one keeps the main process nearly idle, so on a machine with as many cores
+  as workers it does not take time from them.
+* Local workers write each document's JSON file themselves, atomically (temp file + rename), and
+  send back only counts; dask workers, which may run on other machines, send the JSON and the
+  main process writes it. A killed run leaves whole files or none, and re-running skips inputs
+  whose output records the input's current sha256.
+* The streams (``errors.jsonl``, ``--jsonl``, ``--csv``) follow input order whatever the
+  completion order, through a reorder buffer no larger than the work in flight.
 * A file that fails becomes an error entry and the batch goes on.
 * Progress is reported through a ``Reporter`` so this module prints nothing itself.
 """
@@ -35,6 +38,10 @@ from plancli.read import DEFAULT_MAX_BYTES, InputError, RawInput, read_input
 SUPPORTED_SUFFIXES = (".txt", ".text", ".htm", ".html", ".xhtml", ".docx", ".pdf")
 RECORD_KINDS = emit.RECORD_KINDS
 ERRORS_FILE = "errors.jsonl"
+#: Files go to workers in chunks of consecutive files, closed at this many bytes or files (about
+#: a tenth of a second of work): a chunk costs the main process one message instead of one per file.
+CHUNK_BYTES = 256_000
+CHUNK_FILES = 32
 
 
 class BatchError(Exception):
@@ -99,6 +106,7 @@ class Summary:
     records: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RECORD_KINDS, 0))
     bytes_read: int = 0  # input bytes processed this run (skipped files excluded)
     seconds: float = 0.0
+    retried: int = 0  # files sent to a worker again because the one they were in died
 
     def add(self, outcome: Outcome) -> None:
         setattr(self, outcome.status, getattr(self, outcome.status) + 1)
@@ -115,7 +123,7 @@ class Summary:
         return {"files": self.files, "documents": self.done + self.skipped, "processed": self.done,
                 "skipped": self.skipped, "failed": self.failed, "records": self.records,
                 "bytes_read": self.bytes_read, "seconds": round(self.seconds, 3),
-                "mb_per_s": round(self.mb_per_s, 3)}
+                "mb_per_s": round(self.mb_per_s, 3), "retried": self.retried}
 
 
 class Reporter:
@@ -234,6 +242,31 @@ def process_file(path: str, display: str, rules_dir: str | None, max_bytes: int,
     return Outcome("done", emit.to_json(doc), {k: len(getattr(doc, k)) for k in RECORD_KINDS}, len(raw.data))
 
 
+@dataclass
+class Task:
+    """One file for a worker: where to read it, its name in the output, where to write its JSON
+    (``None``: send the JSON back instead, for workers that cannot see OUTDIR)."""
+
+    path: str
+    display: str
+    target: str | None
+
+
+def process_files(tasks: list[Task], rules_dir: str | None, max_bytes: int, keywords: bool,
+                  keep_json: bool) -> list[Outcome]:
+    """Extract a chunk of files (in a worker), writing each output where the task says.
+
+    ``keep_json``: whether the caller still needs a written document's JSON (for ``--jsonl`` or
+    ``--csv``); otherwise only its counts travel back."""
+    outcomes = []
+    for task in tasks:
+        outcome = process_file(task.path, task.display, rules_dir, max_bytes, keywords)
+        if task.target is not None:
+            outcome = _write_output(Path(task.target), outcome, keep_json)
+        outcomes.append(outcome)
+    return outcomes
+
+
 def _failure(display: str, exc: BaseException, raw: RawInput | None = None) -> Outcome:
     kind = getattr(exc, "kind", None) or "internal_error"
     message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
@@ -242,6 +275,24 @@ def _failure(display: str, exc: BaseException, raw: RawInput | None = None) -> O
     trace = None if isinstance(exc, InputError) else "".join(traceback.format_exception(exc))
     return Outcome("failed", emit.to_json(doc), nbytes=len(raw.data) if raw else 0,
                    error=f"{kind}: {message}", trace=trace)
+
+
+def _write_output(target: Path, outcome: Outcome, keep_json: bool) -> Outcome:
+    """Write one document's JSON file; an output that cannot be written (name too long …) fails
+    that file. Failures are not written here (they go to errors.jsonl).
+
+    Not flushed to disk one by one: resume re-reads every output and redoes any that a power cut
+    left empty or cut short, so a disk flush per document would slow a large batch for nothing."""
+    if outcome.status != "done":
+        return outcome
+    try:
+        with emit.atomic_writer(target, durable=False) as fh:
+            fh.write(outcome.json + "\n")
+    except (OSError, UnicodeError) as exc:
+        doc = json.loads(outcome.json)
+        return _failure(doc["source"]["path"], InputError("output_error", f"cannot write {target}: "
+                                                          f"{getattr(exc, 'strerror', None) or exc}"))
+    return outcome if keep_json else replace(outcome, json="")
 
 
 def _previous(item: Item, target: Path) -> Outcome | None:
@@ -336,7 +387,7 @@ class _ProcessPool(cf.Executor):
 
 @contextlib.contextmanager
 def _executor(opts: BatchOptions, jobs: int) -> Iterator[tuple[cf.Executor, int]]:
-    """The executor and how many files to keep in flight (which bounds the reorder buffer)."""
+    """The executor and how many chunks of files to keep in flight (which bounds the reorder buffer)."""
     if opts.engine == "dask":
         with _dask_executor(opts.scheduler, jobs) as pair:
             yield pair
@@ -409,21 +460,6 @@ def _remove_stale_temp_files(opts: BatchOptions) -> None:
             emit.remove_stale_temp_files(jsonl.parent, (jsonl.name,))
 
 
-def _write_output(target: Path, outcome: Outcome) -> Outcome:
-    """Write one result; an output that cannot be written (name too long …) fails that file.
-
-    Not flushed to disk one by one: resume re-reads every output and redoes any that a power cut
-    left empty or cut short, so a disk flush per document would slow a large batch for nothing."""
-    try:
-        with emit.atomic_writer(target, durable=False) as fh:
-            fh.write(outcome.json + "\n")
-    except (OSError, UnicodeError) as exc:
-        doc = json.loads(outcome.json)
-        return _failure(doc["source"]["path"], InputError("output_error", f"cannot write {target}: "
-                                                          f"{getattr(exc, 'strerror', None) or exc}"))
-    return outcome
-
-
 # --------------------------------------------------------------------------------------------
 # The run
 
@@ -447,6 +483,7 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
     opts.out.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(opts)
     rules_dir = os.path.abspath(opts.rules_dir) if opts.rules_dir else None
+    workers_write = opts.engine != "dask"  # dask workers may not see OUTDIR
     summary = Summary(files=len(items))
     reporter.start(len(items), sum(i.size for i in items))
 
@@ -455,13 +492,18 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
         executor, window = stack.enter_context(_executor(opts, jobs))
         if not streams.keep_json:
             # results wait in input order only for the streams; without JSONL/CSV a waiting result
-            # is a few counts, so more files can be in flight and a slow one idles no worker
+            # is a few counts, so more work can be in flight and a slow file idles no worker
             window *= 4
-        pending: dict[cf.Future, int] = {}
+        pending: dict[cf.Future, tuple[list[tuple[int, Path]], bool]] = {}  # chunk, and whether a retry
         ready: dict[int, Outcome] = {}
-        targets: dict[int, Path] = {}
         real_dirs: dict[Path, str] = {}
         next_submit = next_write = 0
+        open_bytes = 0  # input bytes from next_write to next_submit: in flight or waiting for order
+
+        def send(chunk: list[tuple[int, Path]], retry: bool) -> None:
+            tasks = [Task(items[i].abspath, items[i].path, str(t) if workers_write else None) for i, t in chunk]
+            future = executor.submit(process_files, tasks, rules_dir, opts.max_bytes, opts.keywords, streams.keep_json)
+            pending[future] = chunk, retry
 
         def finished(index: int, outcome: Outcome) -> None:
             ready[index] = outcome
@@ -469,40 +511,52 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
             reporter.update(items[index], outcome)
 
         while next_write < len(items):
-            while next_submit < len(items) and next_submit - next_write < window:
-                item = items[next_submit]
-                try:
-                    target = output_path(opts.out, item.rel, real_dirs)
-                except InputError as exc:
-                    finished(next_submit, _failure(item.path, exc))
-                else:
+            while (next_submit < len(items) and open_bytes < window * CHUNK_BYTES
+                   and next_submit - next_write < window * CHUNK_FILES):
+                chunk: list[tuple[int, Path]] = []
+                chunk_bytes = 0
+                while next_submit < len(items) and len(chunk) < CHUNK_FILES and chunk_bytes < CHUNK_BYTES:
+                    index, item = next_submit, items[next_submit]
+                    next_submit += 1
+                    open_bytes += item.size
+                    try:
+                        target = output_path(opts.out, item.rel, real_dirs)
+                    except InputError as exc:
+                        finished(index, _failure(item.path, exc))
+                        continue
                     previous = None if opts.force else _previous(item, target)
                     if previous is not None:
-                        finished(next_submit, previous)
-                    else:
-                        targets[next_submit] = target
-                        future = executor.submit(process_file, item.abspath, item.path, rules_dir, opts.max_bytes,
-                                                 opts.keywords)
-                        pending[future] = next_submit
-                next_submit += 1
+                        finished(index, previous)
+                        continue
+                    chunk.append((index, target))
+                    chunk_bytes += item.size
+                if chunk:
+                    send(chunk, retry=False)
             while next_write in ready:
                 streams.write(ready.pop(next_write))
+                open_bytes -= items[next_write].size
                 next_write += 1
             if pending:
                 done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
                 for future in done:
-                    index = pending.pop(future)
+                    chunk, retry = pending.pop(future)
                     try:
-                        outcome = future.result()
-                    except Exception as exc:  # the worker itself died; the file may be fine
-                        outcome = _failure(items[index].path, InputError(
-                            "worker_crashed", f"the worker process died ({type(exc).__name__}); "
-                                              "out of memory? re-run to retry"))
-                    target = targets.pop(index)
-                    if outcome.status == "done":
-                        outcome = _write_output(target, outcome)
-                        if outcome.status == "done" and not streams.keep_json:
-                            outcome = replace(outcome, json="")
-                    finished(index, outcome)
+                        outcomes = future.result()
+                    except Exception as exc:  # a worker died (killed when out of memory, a crash in C code)
+                        if not retry:
+                            # the pool has lost every chunk in flight, most of them innocent: each
+                            # file gets a second try on its own, so only one that kills a worker again fails
+                            for entry in chunk:
+                                send([entry], retry=True)
+                            summary.retried += len(chunk)
+                            continue
+                        outcomes = [_failure(items[i].path, InputError(
+                            "worker_crashed", f"a worker process died with this file in it, also on a second "
+                                              f"try on its own ({type(exc).__name__}); out of memory?"))
+                            for i, _ in chunk]
+                    for (index, target), outcome in zip(chunk, outcomes):
+                        if not workers_write:
+                            outcome = _write_output(target, outcome, streams.keep_json)
+                        finished(index, outcome)
     summary.seconds = time.monotonic() - started
     return summary

@@ -152,6 +152,8 @@ def print_summary(summary: Summary, out: IO[str]) -> None:
     table.add_column("count", justify="right")
     rows = [("files", summary.files), ("documents written", summary.done),
             ("skipped (up to date)", summary.skipped), ("failed", summary.failed)]
+    if summary.retried:
+        rows.append(("retried after a worker died", summary.retried))
     rows += [(kind, n) for kind, n in summary.records.items()]
     rows += [("time", f"{summary.seconds:.1f} s"), ("read", _mb(summary.bytes_read)),
              ("throughput", f"{summary.mb_per_s:.2f} MB/s")]

@@ -322,3 +322,43 @@ def test_fork_server_warm_up_meets_every_extractor():
     assert doc.source.script == "traditional"
     assert {r.kind for r in doc.source.repairs} >= {"pinyin_annotation_removed", "traditional_converted"}
     assert doc.targets and doc.subsidies and doc.tasks and doc.units and doc.metadata.title
+
+
+def _grandchildren(pid: int) -> list[int]:
+    """Processes two generations below ``pid`` (Linux /proc): a batch's pool workers, which its
+    fork server forks."""
+    parents = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat_file.parent.name)] = int(fields[1])
+    children = {p for p, parent in parents.items() if parent == pid}
+    return [p for p, parent in parents.items() if parent in children]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
+def test_a_worker_killed_mid_run_costs_no_file(tmp_path):
+    """What the kernel's OOM killer does to a worker: the pool is replaced, the files it lost
+    (whole chunks, most of them innocent) are retried one by one, and every input gets its output."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    english = next(SAMPLES.glob("000*.txt")).read_bytes()
+    for i in range(200):
+        (src / f"copy{i:03d}.txt").write_bytes(english + f"\nCopy {i}.\n".encode())
+    proc = subprocess.Popen([*PLANCLI, "batch", "in", "--out", "out", "--jobs", "2", "--json", "--quiet"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not any(out.glob("*.json")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    workers = _grandchildren(proc.pid)
+    assert workers, "no pool workers found"
+    os.kill(workers[0], signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr.decode()
+    summary = json.loads(stdout)
+    assert summary["retried"] > 0  # the kill hit work in flight
+    assert (summary["processed"], summary["failed"]) == (200, 0)
+    assert len(list(out.glob("*.json"))) == 200
+    assert (out / "errors.jsonl").read_text(encoding="utf-8") == ""
