@@ -32,6 +32,7 @@ from typing import Iterator
 
 from plancli import emit
 from plancli.models import ErrorInfo, FailedDocument, Source
+from plancli.pipeline import extract_prepared, generator, prepare_raw
 from plancli.read import DEFAULT_MAX_BYTES, InputError, RawInput, read_input
 
 #: What a folder walk picks up without ``--glob`` (plus files without a suffix).
@@ -231,8 +232,6 @@ def output_path(out_dir: Path, rel: PurePath, real_dirs: dict[Path, str] | None 
 def process_file(path: str, display: str, rules_dir: str | None, max_bytes: int,
                  keywords: bool = False) -> Outcome:
     """Extract one file (run in a worker); any failure becomes a FailedDocument."""
-    from plancli.pipeline import extract_prepared, prepare_raw
-
     raw = None
     try:
         raw = RawInput(display, read_input(path, max_bytes=max_bytes).data)
@@ -295,15 +294,16 @@ def _write_output(target: Path, outcome: Outcome, keep_json: bool) -> Outcome:
     return outcome if keep_json else replace(outcome, json="")
 
 
-def _previous(item: Item, target: Path) -> Outcome | None:
-    """The earlier output of ``item`` if it records the input's current sha256 (resume)."""
+def _previous(item: Item, target: Path, generator: dict) -> Outcome | None:
+    """The earlier output of ``item`` if it records the input's current sha256 and was made the
+    way this run would make it (``generator``: plancli version, rules, options), for resume."""
     try:
         text = target.read_text(encoding="utf-8").strip()
         doc = json.loads(text)
         recorded = doc["source"]["sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not recorded or "error" in doc or _sha256(item.abspath) != recorded:
+    if not recorded or "error" in doc or doc.get("generator") != generator or _sha256(item.abspath) != recorded:
         return None
     counts = {k: len(doc.get(k) or []) for k in RECORD_KINDS}
     return Outcome("skipped", text, counts, item.size)
@@ -484,6 +484,7 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
     _remove_stale_temp_files(opts)
     rules_dir = os.path.abspath(opts.rules_dir) if opts.rules_dir else None
     workers_write = opts.engine != "dask"  # dask workers may not see OUTDIR
+    made_now = generator(rules_dir, opts.keywords).model_dump()
     summary = Summary(files=len(items))
     reporter.start(len(items), sum(i.size for i in items))
 
@@ -524,7 +525,7 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
                     except InputError as exc:
                         finished(index, _failure(item.path, exc))
                         continue
-                    previous = None if opts.force else _previous(item, target)
+                    previous = None if opts.force else _previous(item, target, made_now)
                     if previous is not None:
                         finished(index, previous)
                         continue

@@ -135,6 +135,15 @@ class ErrorInfo(Model):
     message: str
 
 
+class Generator(Model):
+    """What produced a document: batch resume redoes outputs that another version of plancli,
+    other rules or another ``--keywords`` setting made."""
+
+    plancli: str
+    rules: str  # digest of the rules files in use (a user folder's and the built-in rest)
+    keywords: bool = False
+
+
 class Document(Model):
     """One processed input: the top-level object of ``plancli extract``."""
 
@@ -146,6 +155,7 @@ class Document(Model):
     subsidies: list[Subsidy] = Field(default_factory=list)
     tasks: list[Task] = Field(default_factory=list)
     units: list[Unit] = Field(default_factory=list)
+    generator: Generator | None = None
 
 
 class FailedDocument(Model):

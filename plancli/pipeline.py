@@ -9,9 +9,11 @@ import functools
 import os
 from dataclasses import dataclass
 
-from plancli.models import Document, Source
+from plancli import __version__
+from plancli.models import Document, Generator, Source
 from plancli.normalize import Normalized, normalize_text
 from plancli.read import DEFAULT_MAX_BYTES, Decoded, RawInput, decode_input, read_input
+from plancli.rules import fingerprint as rules_fingerprint
 from plancli.segment import Structure, detect_language, find_structure, sentences
 
 
@@ -101,4 +103,10 @@ def extract_prepared(prep: Prepared, rules_dir=None, keywords: bool = False) -> 
         subsidies=subsidies.extract(ctx),
         tasks=found_tasks,
         units=units.document_units(ctx, found_tasks),
+        generator=generator(rules_dir, keywords),
     )
+
+
+def generator(rules_dir=None, keywords: bool = False) -> Generator:
+    """What a document made now with these settings records as its maker (batch resume compares it)."""
+    return Generator(plancli=__version__, rules=rules_fingerprint(rules_dir), keywords=keywords)

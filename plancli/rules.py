@@ -10,6 +10,7 @@ catastrophic backtracking.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import os
 import re
@@ -384,6 +385,30 @@ def load(name: str, model: type[M], rules_dir: str | os.PathLike[str] | None = N
     parsed = _load_cached(path, mtime, model)
     _recent[key] = (now, parsed)
     return parsed
+
+
+def fingerprint(rules_dir: str | os.PathLike[str] | None = None) -> str:
+    """A short digest of the rules files in use, recorded in every document (``generator.rules``)
+    so that batch resume can tell outputs made with other rules. Read again only when a file
+    changes."""
+    stamps = []
+    for name in sorted(RULE_FILES):
+        path = file_for(name, rules_dir)
+        try:
+            st = path.stat()
+        except OSError:
+            raise RulesError(path, "rules file not found") from None
+        stamps.append((str(path), st.st_mtime_ns, st.st_size))
+    return _digest(tuple(stamps))
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(stamps: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256()
+    for path, _mtime, _size in stamps:
+        data = Path(path).read_bytes()
+        digest.update(f"{Path(path).name}\0{len(data)}\0".encode() + data)
+    return digest.hexdigest()[:16]
 
 
 def load_all(rules_dir: str | os.PathLike[str] | None = None) -> dict[str, RuleFile]:

@@ -362,3 +362,37 @@ def test_a_worker_killed_mid_run_costs_no_file(tmp_path):
     assert (summary["processed"], summary["failed"]) == (200, 0)
     assert len(list(out.glob("*.json"))) == 200
     assert (out / "errors.jsonl").read_text(encoding="utf-8") == ""
+
+
+def test_resume_redoes_outputs_made_with_other_rules_or_options(tmp_path):
+    """Resume compares how an output was made (plancli version, rules, --keywords) as well as
+    the input: after editing the rules or turning on --keywords the documents are redone."""
+    from conftest import edited_rules_file
+
+    folder, out, rules = tmp_path / "in", tmp_path / "out", tmp_path / "rules"
+    folder.mkdir()
+    rules.mkdir()
+    (folder / "a.txt").write_text("一、重点任务\n1.培育创新主体。责任单位：市科技局\n", encoding="utf-8")
+    (folder / "b.txt").write_text("到2025年，新增企业200家。", encoding="utf-8")
+
+    def batch(*extra: str) -> tuple[int, int]:
+        result = plancli("batch", folder, "--out", out, "--rules", rules, "--jobs", "1", "--json", "--quiet", *extra,
+                         cwd=tmp_path)
+        assert result.returncode == 0, result.stderr.decode()
+        summary = summary_of(result)
+        return summary["processed"], summary["skipped"]
+
+    def generator() -> dict:
+        return json.loads((out / "a.txt.json").read_text(encoding="utf-8"))["generator"]
+
+    assert batch() == (2, 0)
+    first = generator()
+    assert batch() == (0, 2)
+    path = edited_rules_file(rules, "units", "rules:", "rules:")
+    path.write_text(path.read_text(encoding="utf-8") + "# a local edit\n", encoding="utf-8")
+    assert batch() == (2, 0)
+    assert generator()["rules"] != first["rules"]
+    assert batch() == (0, 2)
+    assert batch("--keywords") == (2, 0)
+    assert generator()["keywords"] is True
+    assert batch("--keywords") == (0, 2)

@@ -187,3 +187,20 @@ def test_plancli_rules_table_shows_ids():
     for name in sorted(RULE_FILES):
         for rule_id in _rule_ids(name) if (RULES / f"{name}.yaml").exists() else []:
             assert any(f" {rule_id} " in ln for ln in lines), rule_id
+
+
+def test_fingerprint_follows_the_rules_files_in_use(tmp_path):
+    """Recorded in every document so batch resume can tell outputs made with other rules: a
+    folder that changes nothing (empty, or an exact copy) keeps the built-in digest."""
+    from conftest import edited_rules_file
+
+    builtin = rules_mod.fingerprint()
+    assert rules_mod.fingerprint(tmp_path) == builtin
+    path = edited_rules_file(tmp_path, "units", "rules:", "rules:")  # an exact copy
+    assert rules_mod.fingerprint(tmp_path) == builtin
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "# a local edit\n", encoding="utf-8")
+    edited = rules_mod.fingerprint(tmp_path)
+    assert edited != builtin
+    path.write_text(text, encoding="utf-8")
+    assert rules_mod.fingerprint(tmp_path) == builtin
