@@ -1,11 +1,13 @@
 """Build benchmark corpora from samples/*.txt: the samples repeated, in several encodings.
 
 Real downloads arrive as UTF-8, GB18030 and UTF-16, and decoding/detection is part of the cost,
-so copies cycle through the encodings (5 samples x 3 encodings repeat every 15 copies, giving
-every size the same mix). Sizes are bytes on disk; MB means 10**6 bytes throughout the bench.
+so copies cycle through the encodings (5 samples x 3 encodings repeat every 15 copies) and every
+corpus ends at the end of such a round, giving every size the same mix. Sizes are bytes on
+disk; MB means 10**6 bytes throughout the bench.
 """
 from __future__ import annotations
 
+import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,15 +50,18 @@ def sample_texts() -> list[tuple[str, str]]:
 
 
 def build(size_mb: float, folder: Path | None = None) -> Corpus:
-    """Write copies of the samples until the folder holds at least ``size_mb`` MB."""
+    """Write copies of the samples until the folder holds at least ``size_mb`` MB, in whole
+    rounds of every sample in every encoding: each size has the same mix of documents, so the
+    time per MB of two sizes differs only by how cost scales (not by which documents they hold)."""
     folder = folder or OUT / f"corpus-{size_mb:g}mb"
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     samples = [(stem, text, len(text.encode("utf-8"))) for stem, text in sample_texts()]
     docs: list[Doc] = []
+    period = math.lcm(len(samples), len(ENCODINGS))
     total, i = 0, 0
-    while total < size_mb * MB:
+    while total < size_mb * MB or i % period:
         stem, text, utf8 = samples[i % len(samples)]
         enc = ENCODINGS[i % len(ENCODINGS)]
         data = text.encode(enc)
