@@ -290,7 +290,9 @@ def batch(
     csv: Annotated[Optional[Path], typer.Option("--csv", help="Also write documents/targets/subsidies/tasks/"
                    "units .csv to this folder (UTF-8 with BOM for Excel).", file_okay=False)] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core).", min=0)] = 0,
-    force: Annotated[bool, typer.Option("--force", help="Redo inputs whose output is up to date.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Redo every input. Without it, an input is skipped when "
+                     "its output records the input's current sha256 and was made by this plancli version, "
+                     "these rules and this --keywords setting.")] = False,
     engine: Annotated[Engine, typer.Option("--engine", help="local: a process pool; dask: a "
                       "dask.distributed cluster (pip install 'plancli[dask]').")] = Engine.local,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. "

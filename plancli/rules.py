@@ -390,7 +390,12 @@ def load(name: str, model: type[M], rules_dir: str | os.PathLike[str] | None = N
 def fingerprint(rules_dir: str | os.PathLike[str] | None = None) -> str:
     """A short digest of the rules files in use, recorded in every document (``generator.rules``)
     so that batch resume can tell outputs made with other rules. Read again only when a file
-    changes."""
+    changes (looked at no more than once per ``RECHECK_SECONDS``, as in :func:`load`)."""
+    key = ("fingerprint", str(rules_dir) if rules_dir else None, os.environ.get("PLANCLI_RULES"))
+    now = time.monotonic()
+    hit = _recent.get(key)
+    if hit and now - hit[0] < RECHECK_SECONDS:
+        return hit[1]
     stamps = []
     for name in sorted(RULE_FILES):
         path = file_for(name, rules_dir)
@@ -399,7 +404,9 @@ def fingerprint(rules_dir: str | os.PathLike[str] | None = None) -> str:
         except OSError:
             raise RulesError(path, "rules file not found") from None
         stamps.append((str(path), st.st_mtime_ns, st.st_size))
-    return _digest(tuple(stamps))
+    digest = _digest(tuple(stamps))
+    _recent[key] = (now, digest)
+    return digest
 
 
 @functools.lru_cache(maxsize=16)

@@ -189,10 +189,12 @@ def test_plancli_rules_table_shows_ids():
             assert any(f" {rule_id} " in ln for ln in lines), rule_id
 
 
-def test_fingerprint_follows_the_rules_files_in_use(tmp_path):
+def test_fingerprint_follows_the_rules_files_in_use(tmp_path, monkeypatch):
     """Recorded in every document so batch resume can tell outputs made with other rules: a
     folder that changes nothing (empty, or an exact copy) keeps the built-in digest."""
     from conftest import edited_rules_file
+
+    monkeypatch.setattr(rules_mod, "RECHECK_SECONDS", 0.0)  # edits below come faster than a second
 
     builtin = rules_mod.fingerprint()
     assert rules_mod.fingerprint(tmp_path) == builtin
