@@ -291,7 +291,7 @@ class CsvTables:
     """
 
     def __init__(self, writers: dict):
-        from plancli.models import Metadata, Source, Subsidy, Target, Task, Unit
+        from plancli.models import Generator, Metadata, Source, Subsidy, Target, Task, Unit
 
         self._writers = writers
         self._columns = {
@@ -300,7 +300,9 @@ class CsvTables:
             **{kind: _records_first(_csv_columns(model)) for kind, model in
                (("targets", Target), ("subsidies", Subsidy), ("tasks", Task), ("units", Unit))},
         }
-        extra = ["sections", *RECORD_KINDS, "error_kind", "error_message"]
+        # what made each document comes last, after the counts and the error
+        self._generator = _csv_columns(Generator, prefix="generator_")
+        extra = ["sections", *RECORD_KINDS, "error_kind", "error_message", *(c[0] for c in self._generator)]
         writers["documents"].writerow(["doc"] + [c[0] for _, c in self._columns["documents"]] + extra)
         for kind in RECORD_KINDS:
             writers[kind].writerow(["doc"] + [c[0] for c in self._columns[kind]])
@@ -314,6 +316,7 @@ class CsvTables:
         row += [str(len(doc.get("sections") or []))] if "error" not in doc else [""]
         row += [str(len(doc.get(kind) or [])) if "error" not in doc else "" for kind in RECORD_KINDS]
         row += [error.get("kind", ""), error.get("message", "")]
+        row += [_csv_cell(_csv_get(doc.get("generator") or {}, p), part) for _, p, part in self._generator]
         self._writers["documents"].writerow(row)
         for kind in RECORD_KINDS:
             for record in doc.get(kind) or []:

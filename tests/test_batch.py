@@ -150,6 +150,9 @@ def test_csv_tables_round_trip(corpus, first_run):
             assert next(csv.reader(fh))[0] == "doc"
     assert [r["doc"] for r in tables["documents"]] == [d["source"]["path"] for d in docs]
     assert [r["error_kind"] for r in tables["documents"]] == [d.get("error", {}).get("kind", "") for d in docs]
+    made = [(r["generator_plancli"], r["generator_rules"], r["generator_keywords"]) for r in tables["documents"]]
+    assert made == [tuple(str(v).lower() if isinstance(v, bool) else v for v in d["generator"].values())
+                    if "generator" in d else ("", "", "") for d in docs]
     for kind in KINDS:
         expected = [(d["source"]["path"], rec) for d in docs for rec in d.get(kind, [])]
         rows = tables[kind]
