@@ -16,7 +16,7 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Callable, TypeVar
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
@@ -372,41 +372,44 @@ _recent: dict[tuple, tuple[float, Any]] = {}
 
 def load(name: str, model: type[M], rules_dir: str | os.PathLike[str] | None = None) -> M:
     """The validated rules file ``name``; parsed once per process (again when the file changes)."""
-    key = (name, model, str(rules_dir) if rules_dir else None, os.environ.get("PLANCLI_RULES"))
+    def parse() -> M:
+        path = file_for(name, rules_dir)
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            raise RulesError(path, "rules file not found") from None
+        return _load_cached(path, mtime, model)
+
+    return _recently((name, model, str(rules_dir) if rules_dir else None, os.environ.get("PLANCLI_RULES")), parse)
+
+
+def _recently(key: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()``, or its value for ``key`` if that is less than ``RECHECK_SECONDS`` old."""
     now = time.monotonic()
     hit = _recent.get(key)
     if hit and now - hit[0] < RECHECK_SECONDS:
         return hit[1]
-    path = file_for(name, rules_dir)
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError:
-        raise RulesError(path, "rules file not found") from None
-    parsed = _load_cached(path, mtime, model)
-    _recent[key] = (now, parsed)
-    return parsed
+    value = compute()
+    _recent[key] = (now, value)
+    return value
 
 
 def fingerprint(rules_dir: str | os.PathLike[str] | None = None) -> str:
     """A short digest of the rules files in use, recorded in every document (``generator.rules``)
     so that batch resume can tell outputs made with other rules. Read again only when a file
     changes (looked at no more than once per ``RECHECK_SECONDS``, as in :func:`load`)."""
-    key = ("fingerprint", str(rules_dir) if rules_dir else None, os.environ.get("PLANCLI_RULES"))
-    now = time.monotonic()
-    hit = _recent.get(key)
-    if hit and now - hit[0] < RECHECK_SECONDS:
-        return hit[1]
-    stamps = []
-    for name in sorted(RULE_FILES):
-        path = file_for(name, rules_dir)
-        try:
-            st = path.stat()
-        except OSError:
-            raise RulesError(path, "rules file not found") from None
-        stamps.append((str(path), st.st_mtime_ns, st.st_size))
-    digest = _digest(tuple(stamps))
-    _recent[key] = (now, digest)
-    return digest
+    def digest() -> str:
+        stamps = []
+        for name in sorted(RULE_FILES):
+            path = file_for(name, rules_dir)
+            try:
+                st = path.stat()
+            except OSError:
+                raise RulesError(path, "rules file not found") from None
+            stamps.append((str(path), st.st_mtime_ns, st.st_size))
+        return _digest(tuple(stamps))
+
+    return _recently(("fingerprint", str(rules_dir) if rules_dir else None, os.environ.get("PLANCLI_RULES")), digest)
 
 
 @functools.lru_cache(maxsize=16)
