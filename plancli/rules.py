@@ -373,14 +373,19 @@ _recent: dict[tuple, tuple[float, Any]] = {}
 def load(name: str, model: type[M], rules_dir: str | os.PathLike[str] | None = None) -> M:
     """The validated rules file ``name``; parsed once per process (again when the file changes)."""
     def parse() -> M:
-        path = file_for(name, rules_dir)
-        try:
-            mtime = path.stat().st_mtime_ns
-        except OSError:
-            raise RulesError(path, "rules file not found") from None
-        return _load_cached(path, mtime, model)
+        path, st = _stat(name, rules_dir)
+        return _load_cached(path, st.st_mtime_ns, model)
 
     return _recently((name, model, str(rules_dir) if rules_dir else None, os.environ.get("PLANCLI_RULES")), parse)
+
+
+def _stat(name: str, rules_dir: str | os.PathLike[str] | None) -> tuple[Path, os.stat_result]:
+    """The rules file ``name`` in use, and its stat (to notice when it changes)."""
+    path = file_for(name, rules_dir)
+    try:
+        return path, path.stat()
+    except OSError:
+        raise RulesError(path, "rules file not found") from None
 
 
 def _recently(key: tuple, compute: Callable[[], Any]) -> Any:
@@ -401,11 +406,7 @@ def fingerprint(rules_dir: str | os.PathLike[str] | None = None) -> str:
     def digest() -> str:
         stamps = []
         for name in sorted(RULE_FILES):
-            path = file_for(name, rules_dir)
-            try:
-                st = path.stat()
-            except OSError:
-                raise RulesError(path, "rules file not found") from None
+            path, st = _stat(name, rules_dir)
             stamps.append((str(path), st.st_mtime_ns, st.st_size))
         return _digest(tuple(stamps))
 
