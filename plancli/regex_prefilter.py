@@ -7,9 +7,13 @@ start a match at all: a lookahead on the set of characters a match can begin wit
 rejects them with one class test. The guard never changes what matches: it is built from the
 parsed pattern and only added when that set is known exactly enough (a superset of the real
 first characters) and the pattern cannot match the empty string.
+
+``reach_before`` reads parsed patterns for the same purpose: how far before a literal every
+match starts, so a search can jump from one occurrence of the literal to the next.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 try:  # the parser behind re.compile; another Python's internals: patterns stay unguarded
@@ -159,3 +163,24 @@ def guard(pattern: str, flags: int = 0) -> str:
     if m:
         head, pattern = m.group(), pattern[m.end():]
     return f"{head}(?={first})(?:{pattern})"
+
+
+@functools.lru_cache(maxsize=256)
+def reach_before(pattern: str, literal: str) -> int | None:
+    """The most characters a match of ``pattern`` spans before ``literal``, when the pattern is
+    bounded items followed by that literal at its top level (so every match holds it): a search
+    may then start that far before each occurrence of the literal. None otherwise."""
+    if P is None:
+        return None
+    try:
+        tree = P.parse(pattern)
+    except Exception:  # another Python's internals: search everywhere
+        return None
+    if tree.state.flags & re.IGNORECASE:  # the literal's other cases would be missed
+        return None
+    items, wanted = list(tree), [(C.LITERAL, ord(c)) for c in literal]
+    for i in range(len(items)):
+        if items[i:i + len(wanted)] == wanted:
+            width = P.SubPattern(tree.state, items[:i]).getwidth()[1]
+            return width if width < C.MAXREPEAT else None
+    return None

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from plancli import regex_prefilter
 from plancli import rules as rules_mod
 from plancli.models import Unit
 
@@ -249,7 +250,7 @@ def _finditer(rule: UnitRule, text: str, start: int, end: int) -> Iterator[re.Ma
     if not literal:
         yield from pat.finditer(text, start, end)
         return
-    reach = _reach_before(rule.pattern, literal)
+    reach = regex_prefilter.reach_before(rule.pattern, literal)
     if reach is None:
         if text.find(literal, start, end) >= 0:
             yield from pat.finditer(text, start, end)
@@ -262,26 +263,6 @@ def _finditer(rule: UnitRule, text: str, start: int, end: int) -> Iterator[re.Ma
             return
         yield m
         pos = m.end()
-
-
-@functools.lru_cache(maxsize=256)
-def _reach_before(pattern: str, literal: str) -> int | None:
-    """The most characters a match spans before ``literal``, when the pattern is bounded items
-    followed by that literal at its top level (so every match holds it); else None."""
-    try:
-        from re import _constants as C, _parser as P  # the parser behind re.compile
-
-        tree = P.parse(pattern)
-    except Exception:  # another Python's internals: search everywhere
-        return None
-    if tree.state.flags & re.IGNORECASE:  # the literal's other cases would be missed
-        return None
-    items, wanted = list(tree), [(C.LITERAL, ord(c)) for c in literal]
-    for i in range(len(items)):
-        if items[i:i + len(wanted)] == wanted:
-            width = P.SubPattern(tree.state, items[:i]).getwidth()[1]
-            return width if width < C.MAXREPEAT else None
-    return None
 
 
 #: The word every English unit name (``_EN_UNIT``) holds: sentences without it name none.
