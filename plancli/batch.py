@@ -34,6 +34,7 @@ from plancli import emit
 from plancli.models import ErrorInfo, FailedDocument, Source
 from plancli.pipeline import extract_prepared, generator, prepare_raw
 from plancli.read import DEFAULT_MAX_BYTES, InputError, RawInput, read_input
+from plancli.rules import ruleset
 
 #: What a folder walk picks up without ``--glob`` (plus files without a suffix).
 SUPPORTED_SUFFIXES = (".txt", ".text", ".htm", ".html", ".xhtml", ".docx", ".pdf")
@@ -234,8 +235,9 @@ def process_file(path: str, display: str, rules_dir: str | None, max_bytes: int,
     """Extract one file (run in a worker); any failure becomes a FailedDocument."""
     raw = None
     try:
+        rs = ruleset(rules_dir)  # made once per worker process and rules folder
         raw = RawInput(display, read_input(path, max_bytes=max_bytes).data)
-        doc = extract_prepared(prepare_raw(raw, rules_dir, max_bytes), rules_dir, keywords)
+        doc = extract_prepared(prepare_raw(raw, rs, max_bytes), rs, keywords)
     except Exception as exc:  # every failure of one file is that file's error entry
         return _failure(display, exc, raw)
     return Outcome("done", emit.to_json(doc), {k: len(getattr(doc, k)) for k in RECORD_KINDS}, len(raw.data))

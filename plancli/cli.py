@@ -87,12 +87,15 @@ def _expand(paths: list[str]) -> list[str]:
     return out
 
 
-def _check_rules(rules: Optional[Path]) -> None:
-    """Fail early, with file/line/rule id, on a broken rules folder (exit 2: a usage error)."""
-    from plancli.rules import RulesError, load_all
+def _check_rules(rules: Optional[Path]):
+    """The rules of this run, every file validated: a broken rules folder fails early, with
+    file/line/rule id (exit 2: a usage error)."""
+    from plancli.rules import RulesError, ruleset
 
     try:
-        load_all(rules)
+        rs = ruleset(rules)
+        rs.check()
+        return rs
     except RulesError as exc:
         print(f"plancli: rules: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
@@ -119,12 +122,12 @@ def extract(
     from plancli.models import ErrorInfo, FailedDocument, Source
     from plancli.pipeline import extract as run
 
-    _check_rules(rules)
+    rs = _check_rules(rules)
     files = _expand(paths)
     results, failed = [], 0
     for path in files:
         try:
-            results.append(run(path, rules, max_bytes, keywords))
+            results.append(run(path, rs, max_bytes, keywords))
         except Exception as exc:  # every failure becomes a line on stderr and an error entry
             failed += 1
             _fail(path, exc)
@@ -170,11 +173,11 @@ def normalize(
     _State.debug = debug
     from plancli.pipeline import prepare
 
-    _check_rules(rules)
+    rs = _check_rules(rules)
     files, failed = _expand(paths), 0
     for path in files:
         try:
-            prep = prepare(path, rules, max_bytes)
+            prep = prepare(path, rs, max_bytes)
         except Exception as exc:
             failed += 1
             _fail(path, exc)
@@ -204,14 +207,14 @@ def segment(
     if format not in ("tree", "json"):
         print("plancli: --format must be 'tree' or 'json'", file=sys.stderr)
         raise typer.Exit(2)
-    _check_rules(rules)
+    rs = _check_rules(rules)
     try:
-        prep = prepare(path, rules)
+        prep = prepare(path, rs)
     except Exception as exc:
         _fail(path, exc)
         raise typer.Exit(1) from None
     text = prep.normalized.text
-    structure = find_structure(text, rules)
+    structure = find_structure(text, rs)
     if format == "json":
         sys.stdout.write(emit.structure_json(text, structure, detect_language(text)) + "\n")
     else:
@@ -234,10 +237,11 @@ def list_rules(
     format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
 ) -> None:
     """List every rule (id, file, description); fails with file/line/rule id on a broken rules file."""
-    from plancli.rules import RulesError, load_all, resolve_dir
+    from plancli.rules import RulesError, ruleset
 
     try:
-        files = load_all(rules)
+        rs = ruleset(rules)
+        files = rs.check()
     except RulesError as exc:
         print(f"plancli: rules: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
@@ -250,7 +254,7 @@ def list_rules(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(rows)} rules in {resolve_dir(rules)}")
+    table = Table(title=f"{len(rows)} rules in {rs.where}")
     for col in ("file", "id", "description"):
         table.add_column(col, no_wrap=col != "description")  # ids stay whole, greppable
     for row in rows:

@@ -12,22 +12,18 @@ from pathlib import Path
 from plancli import rules as rules_mod
 
 
-def dictionary_words(rules_dir=None) -> list[str]:
+def dictionary_words(rs=None) -> list[str]:
     words: set[str] = set()
     for name in ("units", "indicators"):
-        path = rules_mod.file_for(name, rules_dir)
-        if not path.exists():
-            continue
-        model = rules_mod.model_for(name)
-        rf = rules_mod.load(name, model, rules_dir)
+        rf = rules_mod.ruleset(rs).get(name)
         words.update(getattr(rf, "dictionary_words", lambda: [])())
     return sorted(w for w in words if len(w) >= 2 and " " not in w)
 
 
-def user_dictionary_path(rules_dir=None) -> Path:
+def user_dictionary_path(rs=None) -> Path:
     from plancli.segment import user_cache_dir
 
-    words = dictionary_words(rules_dir)
+    words = dictionary_words(rs)
     body = "".join(f"{w} 2000 n\n" for w in words)
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:12]
     path = user_cache_dir() / f"userdict-{digest}.txt"

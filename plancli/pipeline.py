@@ -13,18 +13,18 @@ from plancli import __version__
 from plancli.models import Document, Generator, Source
 from plancli.normalize import Normalized, normalize_text
 from plancli.read import DEFAULT_MAX_BYTES, Decoded, RawInput, decode_input, read_input
-from plancli.rules import fingerprint as rules_fingerprint
+from plancli.rules import RuleSet, ruleset
 from plancli.segment import Structure, detect_language, find_structure, sentences
 
 
 @dataclass
 class Context:
-    """What every extractor gets: the normalised text, its structure and the rules folder."""
+    """What every extractor gets: the normalised text, its structure and the rules of the run."""
 
     text: str
     structure: Structure
     language: str
-    rules_dir: str | os.PathLike[str] | None = None
+    rules: RuleSet
     #: Tag tasks with TF-IDF keywords (loads jieba: about a second per process).
     keywords: bool = False
 
@@ -48,7 +48,7 @@ class Context:
     def _quantity_engine(self):
         from plancli import quantities
 
-        return quantities.rules(self.rules_dir).engine
+        return quantities.rules(self.rules).engine
 
 
 @dataclass
@@ -58,37 +58,45 @@ class Prepared:
     normalized: Normalized
 
 
-def prepare(path: str | os.PathLike[str], rules_dir=None, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared:
+#: What ``rules`` may be in the functions below: a RuleSet, a rules folder, or None (the
+#: folder in $PLANCLI_RULES, else the built-in rules).
+Rules = RuleSet | str | os.PathLike[str] | None
+
+
+def prepare(path: str | os.PathLike[str], rules: Rules = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared:
     """Read and normalise one input (the text ``plancli normalize`` prints)."""
     raw = read_input(path, max_bytes=max_bytes)
-    return prepare_raw(raw, rules_dir, max_bytes)
+    return prepare_raw(raw, rules, max_bytes)
 
 
-def prepare_raw(raw: RawInput, rules_dir=None, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared:
+def prepare_raw(raw: RawInput, rules: Rules = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared:
     decoded = decode_input(raw, max_bytes)
-    return Prepared(raw, decoded, normalize_text(decoded.text, rules_dir))
+    return Prepared(raw, decoded, normalize_text(decoded.text, ruleset(rules)))
 
 
-def extract(path: str | os.PathLike[str], rules_dir=None, max_bytes: int = DEFAULT_MAX_BYTES,
+def extract(path: str | os.PathLike[str], rules: Rules = None, max_bytes: int = DEFAULT_MAX_BYTES,
             keywords: bool = False) -> Document:
     """Extract every record from the document at ``path`` (``-`` for standard input)."""
-    return extract_prepared(prepare(path, rules_dir, max_bytes), rules_dir, keywords)
+    rs = ruleset(rules)
+    return extract_prepared(prepare(path, rs, max_bytes), rs, keywords)
 
 
-def extract_text(text: str, rules_dir=None, path: str = "<text>", keywords: bool = False) -> Document:
+def extract_text(text: str, rules: Rules = None, path: str = "<text>", keywords: bool = False) -> Document:
     """Extract from text already in memory (it is still normalised first)."""
+    rs = ruleset(rules)
     raw = RawInput(path, text.encode("utf-8"))
-    prep = Prepared(raw, Decoded(text, "utf-8"), normalize_text(text, rules_dir))
-    return extract_prepared(prep, rules_dir, keywords)
+    prep = Prepared(raw, Decoded(text, "utf-8"), normalize_text(text, rs))
+    return extract_prepared(prep, rs, keywords)
 
 
-def extract_prepared(prep: Prepared, rules_dir=None, keywords: bool = False) -> Document:
+def extract_prepared(prep: Prepared, rules: Rules = None, keywords: bool = False) -> Document:
     from plancli.extract import metadata, subsidies, targets, tasks, units
 
+    rs = ruleset(rules)
     text = prep.normalized.text
     language = detect_language(text)
-    structure = find_structure(text, rules_dir)
-    ctx = Context(text, structure, language, rules_dir, keywords)
+    structure = find_structure(text, rs)
+    ctx = Context(text, structure, language, rs, keywords)
     source = Source(path=prep.raw.path, sha256=prep.raw.sha256, bytes=len(prep.raw.data),
                     encoding=prep.decoded.encoding, format=prep.decoded.format, language=language,
                     script=prep.normalized.script if language == "zh" else None,
@@ -97,16 +105,16 @@ def extract_prepared(prep: Prepared, rules_dir=None, keywords: bool = False) -> 
     found_targets = targets.extract(ctx)
     return Document(
         source=source,
-        metadata=metadata.extract_metadata(text, rules_dir, prep.decoded.hints),
+        metadata=metadata.extract_metadata(text, rs, prep.decoded.hints),
         sections=structure.sections,
         targets=found_targets,
         subsidies=subsidies.extract(ctx),
         tasks=found_tasks,
         units=units.document_units(ctx, found_tasks),
-        generator=generator(rules_dir, keywords),
+        generator=generator(rs, keywords),
     )
 
 
-def generator(rules_dir=None, keywords: bool = False) -> Generator:
+def generator(rules: Rules = None, keywords: bool = False) -> Generator:
     """What a document made now with these settings records as its maker (batch resume compares it)."""
-    return Generator(plancli=__version__, rules=rules_fingerprint(rules_dir), keywords=keywords)
+    return Generator(plancli=__version__, rules=ruleset(rules).fingerprint, keywords=keywords)

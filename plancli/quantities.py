@@ -222,8 +222,9 @@ class QuantityRules(rules_mod.RuleFile):
         return _Engine(self)
 
 
-def rules(rules_dir=None) -> QuantityRules:
-    return rules_mod.load("quantities", QuantityRules, rules_dir)
+def rules(rs: "rules_mod.RuleSet | None" = None) -> QuantityRules:
+    """The quantities rules of ``rs`` (default: the built-in set)."""
+    return rules_mod.ruleset(rs).get("quantities")  # type: ignore[return-value]
 
 
 # --- regex building ---------------------------------------------------------------------------
@@ -622,25 +623,20 @@ def _join(a: str | None, b: str | None) -> str | None:
 
 # --- API --------------------------------------------------------------------------------------
 
-def _rules_for(rules_dir) -> QuantityRules:
-    """The rules (``rules.load`` keeps them in memory and re-checks the file now and then)."""
-    return rules(rules_dir)
-
-
-def find_quantities(text: str, rules_dir=None) -> list[Quantity]:
+def find_quantities(text: str, rs=None) -> list[Quantity]:
     """Every quantity in ``text``, left to right, with ``text[q.span[0]:q.span[1]] == q.text``.
 
     >>> [(q.value, q.unit, q.comparator) for q in find_quantities("增长15%以上,提高12个百分点")]
     [(15.0, '%', '+'), (12.0, '个百分点', '+')]
     """
-    return _rules_for(rules_dir).engine.find(text)
+    return rules(rs).engine.find(text)
 
 
-def parse_quantity(s: str, rules_dir=None) -> Quantity | None:
+def parse_quantity(s: str, rs=None) -> Quantity | None:
     """The first quantity in ``s``, or None.
 
     >>> parse_quantity("up to 2 million yuan").amount
     2000000.0
     """
-    found = find_quantities(s, rules_dir)
+    found = find_quantities(s, rs)
     return found[0] if found else None

@@ -14,9 +14,8 @@ import hashlib
 import importlib
 import os
 import re
-import time
 from pathlib import Path
-from typing import Annotated, Any, Callable, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
@@ -38,7 +37,21 @@ RULE_FILES: dict[str, str] = {
     "units": "plancli.extract.units:UnitRules",
 }
 
-BUILTIN_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+#: The package that carries the built-in rules: the top-level ``rules/`` folder, installed as
+#: ``plancli.builtin_rules`` (see pyproject.toml), so a wheel, pipx or an editable install all
+#: read the same files through importlib.resources.
+BUILTIN_PACKAGE = "plancli.builtin_rules"
+
+
+@functools.lru_cache(maxsize=1)
+def builtin_dir() -> Path:
+    """The folder of the built-in rules files."""
+    try:
+        from importlib.resources import files
+
+        return Path(str(files(BUILTIN_PACKAGE)))
+    except ModuleNotFoundError:  # run from a source tree that was never installed
+        return Path(__file__).resolve().parent.parent / "rules"
 
 
 class RulesError(ValueError):
@@ -261,18 +274,6 @@ M = TypeVar("M", bound=RuleFile)
 # --- loading ----------------------------------------------------------------------------------
 
 
-def resolve_dir(rules_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The folder to read: an explicit one, ``$PLANCLI_RULES``, or the built-in rules."""
-    chosen = rules_dir or os.environ.get("PLANCLI_RULES")
-    return Path(chosen).resolve() if chosen else BUILTIN_RULES_DIR
-
-
-def file_for(name: str, rules_dir: str | os.PathLike[str] | None = None) -> Path:
-    """A user folder may hold only some files; the others come from the built-in rules."""
-    own = resolve_dir(rules_dir) / f"{name}.yaml"
-    return own if own.exists() else BUILTIN_RULES_DIR / f"{name}.yaml"
-
-
 def _nodes(text: str) -> yaml.Node | None:
     """The YAML node tree, parsed only to point an error message at a line."""
     return yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -359,69 +360,85 @@ def model_for(name: str) -> type[RuleFile]:
     return getattr(importlib.import_module(module), cls)
 
 
-@functools.lru_cache(maxsize=64)
-def _load_cached(path: Path, mtime_ns: int, model: type[M]) -> M:
-    return parse_file(path, model)
+class RuleSet:
+    """The rules of one run: every rules file, parsed and validated once, carried with the text.
 
+    ``folder`` is a user's rules folder (``--rules`` / ``$PLANCLI_RULES``); files it lacks come
+    from the built-in rules. Files are parsed when first asked for, so a run that never needs
+    the mojibake rules never reads them; :meth:`check` reads them all (to fail early).
+    """
 
-#: Seconds during which a loaded rules file is used without looking at the disk again:
-#: extractors ask for their rules once per task or sentence, and a stat() each time adds up.
-RECHECK_SECONDS = 1.0
-_recent: dict[tuple, tuple[float, Any]] = {}
+    def __init__(self, folder: str | os.PathLike[str] | None = None):
+        self.folder = Path(folder).resolve() if folder else None
+        self.paths: dict[str, Path] = {}
+        self._stamps = self._stat_all()
+        self._files: dict[str, RuleFile] = {}
 
+    def _locate(self, name: str) -> Path:
+        own = self.folder / f"{name}.yaml" if self.folder else None
+        return own if own is not None and own.exists() else builtin_dir() / f"{name}.yaml"
 
-def load(name: str, model: type[M], rules_dir: str | os.PathLike[str] | None = None) -> M:
-    """The validated rules file ``name``; parsed once per process (again when the file changes)."""
-    def parse() -> M:
-        path, st = _stat(name, rules_dir)
-        return _load_cached(path, st.st_mtime_ns, model)
-
-    return _recently((name, model, str(rules_dir) if rules_dir else None, os.environ.get("PLANCLI_RULES")), parse)
-
-
-def _stat(name: str, rules_dir: str | os.PathLike[str] | None) -> tuple[Path, os.stat_result]:
-    """The rules file ``name`` in use, and its stat (to notice when it changes)."""
-    path = file_for(name, rules_dir)
-    try:
-        return path, path.stat()
-    except OSError:
-        raise RulesError(path, "rules file not found") from None
-
-
-def _recently(key: tuple, compute: Callable[[], Any]) -> Any:
-    """``compute()``, or its value for ``key`` if that is less than ``RECHECK_SECONDS`` old."""
-    now = time.monotonic()
-    hit = _recent.get(key)
-    if hit and now - hit[0] < RECHECK_SECONDS:
-        return hit[1]
-    value = compute()
-    _recent[key] = (now, value)
-    return value
-
-
-def fingerprint(rules_dir: str | os.PathLike[str] | None = None) -> str:
-    """A short digest of the rules files in use, recorded in every document (``generator.rules``)
-    so that batch resume can tell outputs made with other rules. Read again only when a file
-    changes (looked at no more than once per ``RECHECK_SECONDS``, as in :func:`load`)."""
-    def digest() -> str:
+    def _stat_all(self) -> tuple[tuple[Path, int, int], ...]:
+        """Locate every file (the user's folder first) and stat it; fills ``paths`` when empty."""
         stamps = []
-        for name in sorted(RULE_FILES):
-            path, st = _stat(name, rules_dir)
-            stamps.append((str(path), st.st_mtime_ns, st.st_size))
-        return _digest(tuple(stamps))
+        for name in RULE_FILES:
+            path = self._locate(name)
+            try:
+                st = path.stat()
+            except OSError:
+                raise RulesError(path, "rules file not found") from None
+            stamps.append((path, st.st_mtime_ns, st.st_size))
+            self.paths.setdefault(name, path)
+        return tuple(stamps)
 
-    return _recently(("fingerprint", str(rules_dir) if rules_dir else None, os.environ.get("PLANCLI_RULES")), digest)
+    def get(self, name: str) -> RuleFile:
+        """The validated rules file ``name`` (one of ``RULE_FILES``)."""
+        rf = self._files.get(name)
+        if rf is None:
+            rf = self._files[name] = parse_file(self.paths[name], model_for(name))
+        return rf
+
+    def check(self) -> dict[str, RuleFile]:
+        """Every rules file, validated: raises :class:`RulesError` on the first broken one."""
+        return {name: self.get(name) for name in RULE_FILES}
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A short digest of the rules files in use, recorded in every document
+        (``generator.rules``) so that batch resume can tell outputs made with other rules. An
+        exact copy of the built-in rules has the built-in digest."""
+        digest = hashlib.sha256()
+        for name in sorted(self.paths):
+            data = self.paths[name].read_bytes()
+            digest.update(f"{name}.yaml\0{len(data)}\0".encode() + data)
+        return digest.hexdigest()[:16]
+
+    @property
+    def where(self) -> str:
+        """The folder named in messages: the user's, or the built-in one."""
+        return str(self.folder or builtin_dir())
+
+    def is_current(self) -> bool:
+        """Whether no file changed, appeared or went on disk since this set was made."""
+        try:
+            return self._stat_all() == self._stamps
+        except RulesError:
+            return False
 
 
-@functools.lru_cache(maxsize=16)
-def _digest(stamps: tuple[tuple[str, int, int], ...]) -> str:
-    digest = hashlib.sha256()
-    for path, _mtime, _size in stamps:
-        data = Path(path).read_bytes()
-        digest.update(f"{Path(path).name}\0{len(data)}\0".encode() + data)
-    return digest.hexdigest()[:16]
+_sets: dict[Path | None, RuleSet] = {}
 
 
-def load_all(rules_dir: str | os.PathLike[str] | None = None) -> dict[str, RuleFile]:
-    """Every known rules file, validated: used by ``plancli rules`` and to fail early."""
-    return {name: load(name, model_for(name), rules_dir) for name in RULE_FILES}
+def ruleset(rules: "RuleSet | str | os.PathLike[str] | None" = None) -> RuleSet:
+    """The rules to use: ``rules`` itself if it is a RuleSet, else the set of that folder (or of
+    ``$PLANCLI_RULES``, else the built-in one). Sets are kept per folder and made again when a
+    file changes, so a long-lived process (a notebook, a test run) sees edited rules; pipeline
+    entry points call this once per document, never per sentence."""
+    if isinstance(rules, RuleSet):
+        return rules
+    chosen = rules or os.environ.get("PLANCLI_RULES") or None
+    key = Path(chosen).resolve() if chosen else None
+    rs = _sets.get(key)
+    if rs is None or not rs.is_current():
+        rs = _sets[key] = RuleSet(key)
+    return rs

@@ -74,8 +74,9 @@ class HeadingRules(rules_mod.RuleFile):
         return [m.start() for m in self.marker_start.finditer(text) if match(text, m.start())]
 
 
-def rules(rules_dir=None) -> HeadingRules:
-    return rules_mod.load("headings", HeadingRules, rules_dir)
+def rules(rs: "rules_mod.RuleSet | None" = None) -> HeadingRules:
+    """The headings rules of ``rs`` (default: the built-in set)."""
+    return rules_mod.ruleset(rs).get("headings")  # type: ignore[return-value]
 
 
 @functools.lru_cache(maxsize=1024)  # the same few numbers come back in every document
@@ -214,8 +215,9 @@ def _title(text: str, start: int, limit: int, stop: int) -> tuple[str, int]:
     return title, start + len(title)
 
 
-def find_structure(text: str, rules_dir=None) -> Structure:
-    hr = rules(rules_dir)
+def find_structure(text: str, rs=None) -> Structure:
+    """The section tree of ``text`` (``rs``: a RuleSet or a rules folder; default: built-in)."""
+    hr = rules(rs)
     # Every position where some marker pattern matches; the passes below only look at these
     # instead of trying the rules at every line start and full stop.
     hits = hr.marker_positions(text)

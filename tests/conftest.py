@@ -121,9 +121,9 @@ def values_match(want, have, as_set: bool = False, as_substring: bool = False) -
 
 def edited_rules_file(folder: Path, name: str, old: str, new: str) -> Path:
     """A copy of the built-in ``rules/<name>.yaml`` in ``folder`` with ``old`` replaced once."""
-    from plancli.rules import BUILTIN_RULES_DIR
+    from plancli.rules import builtin_dir
 
-    text = (BUILTIN_RULES_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+    text = (builtin_dir() / f"{name}.yaml").read_text(encoding="utf-8")
     assert old in text, f"rules/{name}.yaml no longer holds {old!r}"
     path = folder / f"{name}.yaml"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")

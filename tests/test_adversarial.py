@@ -288,7 +288,7 @@ def _with_circled_pattern(pattern: str) -> str:
 
 def _load_headings(folder: Path, text: str):
     (folder / "headings.yaml").write_text(text, encoding="utf-8")
-    return rules_mod.load("headings", rules_mod.model_for("headings"), folder)
+    return rules_mod.RuleSet(folder).get("headings")
 
 
 @pytest.mark.parametrize("pattern", ["(a+)+", r"(\d*)*", "(x+|y)+",
@@ -350,7 +350,7 @@ def test_alias_bomb_in_a_rules_file_is_refused_quickly(tmp_path):
     lines += [f"  - &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
     (tmp_path / "headings.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with time_limit(20), pytest.raises(RulesError) as err:
-        rules_mod.load("headings", rules_mod.model_for("headings"), tmp_path)
+        rules_mod.RuleSet(tmp_path).get("headings")
     assert "rules.0" in str(err.value)
 
 

@@ -62,7 +62,7 @@ def _load(name: str) -> list[dict]:
 
 
 def _rule_ids(name: str) -> set[str]:
-    return {r.id for r in rules_mod.load(name, rules_mod.model_for(name)).rules}
+    return {r.id for r in rules_mod.ruleset().get(name).rules}
 
 
 def _params():

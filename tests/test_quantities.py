@@ -81,20 +81,20 @@ def test_doctests():
 
 
 def _copy_rules(tmp_path: Path, edit) -> Path:
-    src = rules_mod.BUILTIN_RULES_DIR / "quantities.yaml"
+    src = rules_mod.builtin_dir() / "quantities.yaml"
     text = edit(src.read_text(encoding="utf-8"))
     (tmp_path / "quantities.yaml").write_text(text, encoding="utf-8")
     return tmp_path
 
 
 def test_rules_load():
-    rf = rules_mod.load("quantities", QuantityRules)
+    rf = rules_mod.ruleset().get("quantities")
     assert rf.rule("quantity.range").separators
 
 
 def test_user_rules_dir_adds_a_word(tmp_path):
     d = _copy_rules(tmp_path, lambda t: t.replace("words: [个, 家,", "words: [个, 家, 棚,"))
-    assert find_quantities("新建5棚", rules_dir=d)[0].unit == "棚"
+    assert find_quantities("新建5棚", d)[0].unit == "棚"
     assert find_quantities("新建5棚")[0].unit is None
 
 

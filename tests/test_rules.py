@@ -43,7 +43,7 @@ def test_every_rule_has_a_case(name):
 def test_registered_rules_file_loads(name):
     if not (RULES / f"{name}.yaml").exists():
         pytest.skip(f"rules/{name}.yaml does not exist yet")
-    parsed = rules_mod.load(name, rules_mod.model_for(name))
+    parsed = rules_mod.ruleset().get(name)
     ids = [r.id for r in parsed.rules]
     assert len(ids) == len(set(ids))
     assert all("." in i for i in ids), "rule ids are kind.name"
@@ -51,7 +51,7 @@ def test_registered_rules_file_loads(name):
 
 def test_every_case_names_a_real_rule():
     known = {r.id for name in RULE_FILES if (RULES / f"{name}.yaml").exists()
-             for r in rules_mod.load(name, rules_mod.model_for(name)).rules}
+             for r in rules_mod.ruleset().get(name).rules}
     unknown = sorted(_case_rules() - known)
     assert not unknown, f"cases name rules that do not exist: {unknown}"
 
@@ -63,7 +63,7 @@ def test_rule_ids_and_descriptions(name):
         pytest.skip(f"rules/{name}.yaml does not exist yet")
     prefix = {"quantities": "quantity", "headings": "heading", "targets": "target", "subsidies": "subsidy",
               "tasks": "task", "units": "unit", "indicators": "indicator"}.get(name, name)
-    for rule in rules_mod.load(name, rules_mod.model_for(name)).rules:
+    for rule in rules_mod.ruleset().get(name).rules:
         assert rule.id.startswith(prefix + "."), rule.id
         assert rule.description.strip() and "\n" not in rule.description.strip(), rule.id
 
@@ -111,7 +111,7 @@ def test_broken_rules_file_names_file_line_and_rule(tmp_path, kind):
     path = tmp_path / "headings.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RulesError) as err:
-        rules_mod.load("headings", rules_mod.model_for("headings"), tmp_path)
+        rules_mod.RuleSet(tmp_path).get("headings")
     msg = str(err.value)
     assert err.value.path == path
     assert str(path) in msg and what in msg and rule_id in msg
@@ -189,20 +189,18 @@ def test_plancli_rules_table_shows_ids():
             assert any(f" {rule_id} " in ln for ln in lines), rule_id
 
 
-def test_fingerprint_follows_the_rules_files_in_use(tmp_path, monkeypatch):
+def test_fingerprint_follows_the_rules_files_in_use(tmp_path):
     """Recorded in every document so batch resume can tell outputs made with other rules: a
     folder that changes nothing (empty, or an exact copy) keeps the built-in digest."""
     from conftest import edited_rules_file
 
-    monkeypatch.setattr(rules_mod, "RECHECK_SECONDS", 0.0)  # edits below come faster than a second
-
-    builtin = rules_mod.fingerprint()
-    assert rules_mod.fingerprint(tmp_path) == builtin
+    builtin = rules_mod.RuleSet().fingerprint
+    assert rules_mod.ruleset(tmp_path).fingerprint == builtin
     path = edited_rules_file(tmp_path, "units", "rules:", "rules:")  # an exact copy
-    assert rules_mod.fingerprint(tmp_path) == builtin
+    assert rules_mod.ruleset(tmp_path).fingerprint == builtin
     text = path.read_text(encoding="utf-8")
     path.write_text(text + "# a local edit\n", encoding="utf-8")
-    edited = rules_mod.fingerprint(tmp_path)
+    edited = rules_mod.ruleset(tmp_path).fingerprint
     assert edited != builtin
     path.write_text(text, encoding="utf-8")
-    assert rules_mod.fingerprint(tmp_path) == builtin
+    assert rules_mod.ruleset(tmp_path).fingerprint == builtin

@@ -29,6 +29,10 @@ class IndicatorRules(rules_mod.RuleFile):
     def dictionary_words(self) -> list[str]:
         return [n for i in self.catalogue for n in [i.name, *i.aliases] if n.isascii() is False]
 
+    @functools.cached_property
+    def index(self) -> "Catalogue":
+        return Catalogue(self)
+
 
 class Catalogue:
     def __init__(self, ir: IndicatorRules):
@@ -50,6 +54,6 @@ class Catalogue:
         return self.ids[hit[2]] if hit else None
 
 
-@functools.lru_cache(maxsize=8)
-def catalogue(rules_dir=None) -> Catalogue:
-    return Catalogue(rules_mod.load("indicators", IndicatorRules, rules_dir))
+def catalogue(rs=None) -> Catalogue:
+    """The catalogue of ``rs`` (default: the built-in rules), indexed once per rules file."""
+    return rules_mod.ruleset(rs).get("indicators").index  # type: ignore[attr-defined]

@@ -40,8 +40,9 @@ class MetadataRules(rules_mod.RuleFile):
     date_line_pattern: rules_mod.Pattern
 
 
-def rules(rules_dir=None) -> MetadataRules:
-    return rules_mod.load("metadata", MetadataRules, rules_dir)
+def rules(rs: "rules_mod.RuleSet | None" = None) -> MetadataRules:
+    """The metadata rules of ``rs`` (default: the built-in set)."""
+    return rules_mod.ruleset(rs).get("metadata")  # type: ignore[return-value]
 
 
 _DATE = re.compile(
@@ -128,8 +129,8 @@ def find_fields(text: str, mr: MetadataRules) -> dict[str, tuple[str, str]]:
     return found
 
 
-def extract_metadata(text: str, rules_dir=None, hints: dict[str, str] | None = None) -> Metadata:
-    mr = rules(rules_dir)
+def extract_metadata(text: str, rs=None, hints: dict[str, str] | None = None) -> Metadata:
+    mr = rules(rs)
     found = {k: v for k, (v, _) in find_fields(text, mr).items()}
     for key, value in (hints or {}).items():
         found.setdefault(key, value)

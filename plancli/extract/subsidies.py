@@ -64,8 +64,9 @@ _GRANT_VERB = re.compile(r"给予|予以|(?i:\bgive[sn]?\b|\bprovided?\b|\bprovi
 _LEAD_WORDS = re.compile(r"\D*")
 
 
-def rules(rules_dir=None) -> SubsidyRules:
-    return rules_mod.load("subsidies", SubsidyRules, rules_dir)
+def rules(rs: "rules_mod.RuleSet | None" = None) -> SubsidyRules:
+    """The subsidies rules of ``rs`` (default: the built-in set)."""
+    return rules_mod.ruleset(rs).get("subsidies")  # type: ignore[return-value]
 
 
 class _Sentence:
@@ -123,7 +124,7 @@ RECIPIENT_WINDOW = 120
 
 
 def extract(ctx) -> list[Subsidy]:
-    sr = rules(ctx.rules_dir)
+    sr = rules(ctx.rules)
     c = sr.compiled
     if c.form is None:
         return []

@@ -66,8 +66,9 @@ class TargetRules(rules_mod.RuleFile):
         return rules_mod.compiled(self.year_hint), cues
 
 
-def rules(rules_dir=None) -> TargetRules:
-    return rules_mod.load("targets", TargetRules, rules_dir)
+def rules(rs: "rules_mod.RuleSet | None" = None) -> TargetRules:
+    """The targets rules of ``rs`` (default: the built-in set)."""
+    return rules_mod.ruleset(rs).get("targets")  # type: ignore[return-value]
 
 
 def year_in(text: str, tr: TargetRules) -> int | None:
@@ -146,10 +147,10 @@ class _Cues:
 
 
 def extract(ctx) -> list[Target]:
-    tr = rules(ctx.rules_dir)
+    tr = rules(ctx.rules)
     found, covered = _table_targets(ctx, tr)
     found += _sentence_targets(ctx, tr, _Cues(tr), covered)
-    catalogue = indicators.catalogue(ctx.rules_dir)
+    catalogue = indicators.catalogue(ctx.rules)
     found.sort(key=lambda t: t.span[0])
     for i, t in enumerate(found, 1):
         t.id = f"t{i}"

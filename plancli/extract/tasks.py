@@ -25,13 +25,14 @@ class TaskRules(rules_mod.RuleFile):
     keywords: int = 5
 
 
-def rules(rules_dir=None) -> TaskRules:
-    return rules_mod.load("tasks", TaskRules, rules_dir)
+def rules(rs: "rules_mod.RuleSet | None" = None) -> TaskRules:
+    """The tasks rules of ``rs`` (default: the built-in set)."""
+    return rules_mod.ruleset(rs).get("tasks")  # type: ignore[return-value]
 
 
 def extract(ctx) -> list[Task]:
-    tr = rules(ctx.rules_dir)
-    ur = units_mod.rules(ctx.rules_dir)
+    tr = rules(ctx.rules)
+    ur = units_mod.rules(ctx.rules)
     sections = ctx.structure.sections
     children: dict[str, list] = {}
     for s in sections:
@@ -74,7 +75,7 @@ def _task(ctx, section, rule: TaskRule, tr: TaskRules, ur: units_mod.UnitRules) 
     start, end = section.span
     while end > start and ctx.text[end - 1].isspace():
         end -= 1
-    found = units_mod.find_responsibilities(ctx.text, start, end, ctx.rules_dir, ur=ur)
+    found = units_mod.find_responsibilities(ctx.text, start, end, ur)
     names: list[str] = []
     lead: list[str] = []
     support: list[str] = []

@@ -63,12 +63,17 @@ class UnitRules(rules_mod.RuleFile):
         return dict(out)
 
     @functools.cached_property
+    def gazetteer(self) -> "Gazetteer":
+        return Gazetteer(self)
+
+    @functools.cached_property
     def prefixes_longest_first(self) -> list[str]:
         return sorted(self.prefixes, key=len, reverse=True)
 
 
-def rules(rules_dir=None) -> UnitRules:
-    return rules_mod.load("units", UnitRules, rules_dir)
+def rules(rs: "rules_mod.RuleSet | None" = None) -> UnitRules:
+    """The units rules of ``rs`` (default: the built-in set)."""
+    return rules_mod.ruleset(rs).get("units")  # type: ignore[return-value]
 
 
 # --- canonical names ------------------------------------------------------------------------
@@ -114,9 +119,9 @@ class Gazetteer:
         return name
 
 
-@functools.lru_cache(maxsize=8)
-def gazetteer(rules_dir=None) -> Gazetteer:
-    return Gazetteer(rules(rules_dir))
+def gazetteer(rs=None) -> Gazetteer:
+    """The gazetteer of ``rs`` (default: the built-in rules), built once per rules file."""
+    return rules(rs).gazetteer
 
 
 # --- parsing lists of units -------------------------------------------------------------------
@@ -198,12 +203,9 @@ LABELLED = ("label", "english")
 ALL_KINDS = ("lead_sentence", "label", "english")
 
 
-def find_responsibilities(text: str, start: int, end: int, rules_dir=None,
-                          kinds: tuple[str, ...] = ALL_KINDS, ur: UnitRules | None = None) -> list[Responsibility]:
-    """Responsibility lists inside text[start:end]: labelled lists, 由A牵头 sentences, "led by".
-
-    ``ur``: the rules of ``rules_dir`` when the caller has them loaded (called once per task)."""
-    ur = ur if ur is not None else rules(rules_dir)
+def find_responsibilities(text: str, start: int, end: int, ur: UnitRules,
+                          kinds: tuple[str, ...] = ALL_KINDS) -> list[Responsibility]:
+    """Responsibility lists inside text[start:end]: labelled lists, 由A牵头 sentences, "led by"."""
     found: list[Responsibility] = []
     looks_like_unit = rules_mod.compiled(ur.suffix_pattern)
     for rule in [r for r in ur.rules if r.kind in kinds and r.kind in LABELLED]:
@@ -340,14 +342,14 @@ def _english_sentence_units(ctx, ur: UnitRules, counted: list[tuple[int, int]]) 
 
 def document_units(ctx, tasks) -> list[Unit]:
     """Every distinct responsible unit of the document, grouped by canonical name."""
-    ur = rules(ctx.rules_dir)
-    gaz = gazetteer(ctx.rules_dir)
+    ur = rules(ctx.rules)
+    gaz = ur.gazetteer
     forms: dict[str, Counter] = defaultdict(Counter)
     lead: Counter = Counter()
     support: Counter = Counter()
-    found = {r.span: r for r in find_responsibilities(ctx.text, 0, len(ctx.text), ctx.rules_dir, LABELLED)}
+    found = {r.span: r for r in find_responsibilities(ctx.text, 0, len(ctx.text), ur, LABELLED)}
     for task in tasks:
-        for r in find_responsibilities(ctx.text, *task.span, ctx.rules_dir, ("lead_sentence",), ur):
+        for r in find_responsibilities(ctx.text, *task.span, ur, ("lead_sentence",)):
             if not any(_overlap(r.span, span) for span in found):
                 found[r.span] = r
     for r in found.values():

@@ -30,48 +30,51 @@ class Normalized:
 MAX_PASSES = 3
 
 
-def normalize_text(text: str, rules_dir=None) -> Normalized:
+def normalize_text(text: str, rs=None) -> Normalized:
     """Run every step over ``text``; the returned text is what all spans index.
 
     Removing boilerplate can join what it separated (``統(范文网)(tǒng)`` → ``統(tǒng)``, an
     annotation the pinyin step has already passed), so the steps run again on their own output
     until it no longer changes: the result is a fixed point, and repairs are summed over passes.
     """
+    from plancli.rules import ruleset
+
+    rs = ruleset(rs)
     script, repairs = None, []
     for i in range(MAX_PASSES):
         before = text
-        text, detected, found, rejoined = _one_pass(text, rules_dir)
+        text, detected, found, rejoined = _one_pass(text, rs)
         if i == 0:
             script = detected
         repairs = _merge(repairs, found)
         if text == before:
             break
-        if not rejoined and not _pinyin_would_change(text, rules_dir) \
-                and not (_touched_mojibake(found) and _mojibake_would_change(text, rules_dir)):
+        if not rejoined and not _pinyin_would_change(text, rs) \
+                and not (_touched_mojibake(found) and _mojibake_would_change(text, rs)):
             break
     return Normalized(text=text, script=script, repairs=repairs)
 
 
-def _pinyin_would_change(text: str, rules_dir=None) -> bool:
+def _pinyin_would_change(text: str, rs) -> bool:
     """The pinyin step judges an annotation by the character before it, and later steps change
     that character (width folding turns ＠ into @, which reads as a mojibake trail byte): check
     the final text (cheap: the step only looks at parenthesised runs)."""
     from plancli.normalize import pinyin
 
-    return pinyin.remove_pinyin(text, pinyin.rules(rules_dir)).text != text
+    return pinyin.remove_pinyin(text, pinyin.rules(rs)).text != text
 
 
 def _touched_mojibake(found: list[Repair]) -> bool:
     return any(r.kind.startswith("mojibake_") for r in found)
 
 
-def _mojibake_would_change(text: str, rules_dir=None) -> bool:
+def _mojibake_would_change(text: str, rs) -> bool:
     """The mojibake step judges a run by its neighbours and by its bytes, and later steps change
     both (script conversion, whitespace): where it acted, check that it would leave the final
     text alone, and run again if not (cheap: it only looks at suspicious runs)."""
     from plancli.normalize import mojibake
 
-    return mojibake.repair_mojibake(text, mojibake.rules(rules_dir), flag=False).text != text
+    return mojibake.repair_mojibake(text, mojibake.rules(rs), flag=False).text != text
 
 
 def _merge(repairs: list[Repair], more: list[Repair]) -> list[Repair]:
@@ -87,7 +90,7 @@ def _merge(repairs: list[Repair], more: list[Repair]) -> list[Repair]:
     return list(by_kind.values())
 
 
-def _one_pass(text: str, rules_dir=None) -> tuple[str, str | None, list[Repair], bool]:
+def _one_pass(text: str, rs) -> tuple[str, str | None, list[Repair], bool]:
     from plancli.normalize import boilerplate, characters, mojibake, pinyin, script, width
 
     repairs: list[Repair] = []
@@ -101,12 +104,12 @@ def _one_pass(text: str, rules_dir=None) -> tuple[str, str | None, list[Repair],
         return result.text
 
     text = record("control_characters_removed", characters.clean(text))
-    text = record("pinyin_annotation_removed", pinyin.remove_pinyin(text, pinyin.rules(rules_dir)))
-    text = record("mojibake_repaired", mojibake.repair_mojibake(text, mojibake.rules(rules_dir)))
+    text = record("pinyin_annotation_removed", pinyin.remove_pinyin(text, pinyin.rules(rs)))
+    text = record("mojibake_repaired", mojibake.repair_mojibake(text, mojibake.rules(rs)))
     detected, converted = script.to_simplified(text)
     text = record("traditional_converted", converted)
     text = record("full_width_folded", width.fold(text))
-    removed = boilerplate.remove(text, boilerplate.rules(rules_dir))
+    removed = boilerplate.remove(text, boilerplate.rules(rs))
     text = record("boilerplate_removed", removed)
     text = record("whitespace_unified", width.tidy_whitespace(text))
     return text, detected, repairs, removed.rejoined

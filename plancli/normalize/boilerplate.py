@@ -30,8 +30,9 @@ class BoilerplateRules(rules_mod.RuleFile):
     sentence_end: str = "。"
 
 
-def rules(rules_dir=None) -> BoilerplateRules:
-    return rules_mod.load("boilerplate", BoilerplateRules, rules_dir)
+def rules(rs: "rules_mod.RuleSet | None" = None) -> BoilerplateRules:
+    """The boilerplate rules of ``rs`` (default: the built-in set)."""
+    return rules_mod.ruleset(rs).get("boilerplate")  # type: ignore[return-value]
 
 
 def _short(s: str, n: int = 40) -> str:

@@ -75,8 +75,9 @@ class MojibakeRules(rules_mod.RuleFile):
         return value
 
 
-def rules(rules_dir=None) -> MojibakeRules:
-    return rules_mod.load("mojibake", MojibakeRules, rules_dir)
+def rules(rs: "rules_mod.RuleSet | None" = None) -> MojibakeRules:
+    """The mojibake rules of ``rs`` (default: the built-in set)."""
+    return rules_mod.ruleset(rs).get("mojibake")  # type: ignore[return-value]
 
 
 # --- where damage can be: plain regex work, no dictionary ---------------------------------------

@@ -65,8 +65,9 @@ class PinyinRules(rules_mod.RuleFile):
         return value
 
 
-def rules(rules_dir=None) -> PinyinRules:
-    return rules_mod.load("pinyin", PinyinRules, rules_dir)
+def rules(rs: "rules_mod.RuleSet | None" = None) -> PinyinRules:
+    """The pinyin rules of ``rs`` (default: the built-in set)."""
+    return rules_mod.ruleset(rs).get("pinyin")  # type: ignore[return-value]
 
 
 class _Inventory:

@@ -1,0 +1,98 @@
+"""An ordinary install works: the wheel carries the rules, and the tool runs from any folder.
+
+This is what `pip install .`, `pipx install .` and `pip install git+…` do: build a wheel and
+install it into a fresh environment. The test does the same (dependencies come from pip's
+cache or the package index) and runs the installed `plancli` from a folder that holds neither
+the source tree nor its rules.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, RULES, sample
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None and not (ROOT / "pyproject.toml").exists(),
+                                reason="needs the source tree")
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    # build from a copy, so that the build leaves nothing behind in the checkout
+    src = out / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info",
+                                                              "__pycache__", ".pytest_cache", ".hypothesis"))
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(src)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    wheels = list(out.glob("plancli-*.whl"))
+    assert len(wheels) == 1
+    return wheels[0]
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """A fresh virtual environment with the wheel installed; returns its plancli command."""
+    env_dir = tmp_path_factory.mktemp("venv") / "env"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", str(wheel)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return env_dir / "bin" / "plancli"
+
+
+def test_the_wheel_carries_every_rules_file(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in RULES.glob("*.yaml"):
+        assert f"plancli/builtin_rules/{path.name}" in names, path.name
+
+
+def test_the_installed_tool_extracts_a_sample_from_another_folder(installed, tmp_path):
+    doc = tmp_path / "notice.txt"
+    shutil.copy(sample("002"), doc)
+    env = {k: v for k, v in os.environ.items() if k not in ("PLANCLI_RULES", "PYTHONPATH")}
+    proc = subprocess.run([str(installed), "extract", "notice.txt"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["targets"] and out["tasks"] and out["metadata"]["title"]
+    # it runs the installed copy, not the source tree
+    where = subprocess.run([str(installed.parent / "python"), "-c",
+                            "import plancli.rules as r; print(r.builtin_dir())"],
+                           cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert "site-packages" in where.stdout and str(ROOT) not in where.stdout
+
+
+def test_the_installed_tool_reads_a_saved_web_page_without_extras(installed, tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<html><head><meta charset='utf-8'><title>t</title></head><body><div class='content'>"
+                    "<p>某市推进数字经济发展行动计划</p><p>一、发展目标</p>"
+                    "<p>到2026年,全市数字经济核心产业增加值达到500亿元以上。</p></div></body></html>",
+                    encoding="utf-8")
+    proc = subprocess.run([str(installed), "extract", "page.html"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    targets = json.loads(proc.stdout)["targets"]
+    assert [t["value"] for t in targets] == [500]
+
+
+def test_user_rules_still_override_the_installed_ones_file_by_file(installed, tmp_path):
+    rules = tmp_path / "myrules"
+    rules.mkdir()
+    text = (RULES / "quantities.yaml").read_text(encoding="utf-8")
+    assert "words: [" in text
+    (rules / "quantities.yaml").write_text(text.replace("words: [", "words: [棚, ", 1), encoding="utf-8")
+    proc = subprocess.run([str(installed), "quantities", "新建5棚"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PLANCLI_RULES": str(rules)})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[0]["unit"] == "棚"
