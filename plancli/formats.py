@@ -5,8 +5,8 @@ returns the text as the extractors expect it: one block (paragraph, heading, tab
 line, blocks separated by a blank line, table rows kept in order with one cell per line, so a
 responsibility table reads the same whichever container it came in. Container metadata (HTML
 ``<meta>``, .docx core properties) goes to ``Decoded.hints`` as a fallback for the text rules.
-Each reader uses a maintained library (selectolax, python-docx, pdfminer.six: the ``formats``
-extra); when one is missing the input fails with ``missing_dependency`` and the install command.
+Each reader uses a maintained library (selectolax, python-docx, pdfminer.six), all installed with
+plancli; a broken install that lacks one fails with ``missing_dependency`` naming it.
 """
 from __future__ import annotations
 
@@ -18,11 +18,10 @@ import re
 from plancli.models import Repair
 from plancli.read import DEFAULT_MAX_BYTES, Decoded, InputError, decode_bytes
 
-INSTALL_HINT = "pip install 'plancli[formats]'"
-
-
 def _missing(what: str, library: str) -> InputError:
-    return InputError("missing_dependency", f"reading {what} needs {library}: {INSTALL_HINT}")
+    """The readers' libraries are dependencies of plancli: only a broken install lacks one."""
+    return InputError("missing_dependency", f"reading {what} needs {library}, which plancli depends on: "
+                                            f"reinstall plancli, or pip install {library}")
 
 
 def _join_blocks(blocks: list[str]) -> str:
