@@ -51,7 +51,9 @@ class Source(Model):
 
 
 class Metadata(Model):
+    #: The plan's own title; a notice that publishes a plan has its own title in ``notice_title``.
     title: str | None = None
+    notice_title: str | None = None
     issuer: str | None = None
     doc_number: str | None = None
     issued_date: str | None = None
@@ -67,7 +69,11 @@ class Section(Model):
     marker: str | None
     title: str
     span: Span
-    kind: Literal["part", "heading"] = "heading"
+    #: part: an article of a page holding several; heading: a numbered or titled section;
+    #: enumeration: "一是…二是…" points inside a paragraph.
+    kind: Literal["part", "heading", "enumeration"] = "heading"
+    #: The marker family (rules/headings.yaml): cn_dun for 一、, cn_paren for (一), arabic_dot …
+    family: str | None = None
 
 
 class Record(Model):
@@ -149,6 +155,10 @@ class Document(Model):
 
     schema_version: str = SCHEMA_VERSION
     source: Source
+    #: What the document is, from its title and wording: plan (意见, 方案, 计划, 规划, 要点), division
+    #: (分工方案, 任务分解), measures (若干措施, 办法, 细则), notice, bulletin (统计公报), report; null
+    #: when the text does not say.
+    kind: str | None = None
     metadata: Metadata = Field(default_factory=Metadata)
     sections: list[Section] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)

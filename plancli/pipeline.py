@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 
 from plancli import __version__
-from plancli.models import Document, Generator, Source
+from plancli.models import Document, Generator, Metadata, Source
 from plancli.normalize import Normalized, normalize_text
 from plancli.read import DEFAULT_MAX_BYTES, Decoded, RawInput, decode_input, read_input
 from plancli.rules import RuleSet, ruleset
@@ -27,6 +27,22 @@ class Context:
     rules: RuleSet
     #: Tag tasks with TF-IDF keywords (loads jieba: about a second per process).
     keywords: bool = False
+    #: What the document is (plan, division, measures, notice, bulletin …; ``Document.kind``).
+    kind: str | None = None
+    #: The document's metadata (title, period …), found before the records.
+    metadata: Metadata | None = None
+
+    @functools.cached_property
+    def roles(self) -> dict:
+        """section id -> (role, named) from the outline (see ``plancli.extract.outline``)."""
+        from plancli.extract import outline, tasks
+
+        return outline.section_roles(self.structure, self.kind, tasks.rules(self.rules))
+
+    def role_at(self, pos: int) -> str | None:
+        """The outline role (work, front, back, background, other) of the section at ``pos``."""
+        sec = self.structure.section_at(pos)
+        return self.roles[sec.id][0] if sec else None
 
     @functools.cached_property
     def sentences(self) -> list[tuple[int, int]]:
@@ -96,7 +112,9 @@ def extract_prepared(prep: Prepared, rules: Rules = None, keywords: bool = False
     text = prep.normalized.text
     language = detect_language(text)
     structure = find_structure(text, rs)
-    ctx = Context(text, structure, language, rs, keywords)
+    found_metadata = metadata.extract_metadata(text, rs, prep.decoded.hints)
+    kind = metadata.document_kind(found_metadata, text, rs)
+    ctx = Context(text, structure, language, rs, keywords, kind, found_metadata)
     source = Source(path=prep.raw.path, sha256=prep.raw.sha256, bytes=len(prep.raw.data),
                     encoding=prep.decoded.encoding, format=prep.decoded.format, language=language,
                     script=prep.normalized.script if language == "zh" else None,
@@ -105,7 +123,8 @@ def extract_prepared(prep: Prepared, rules: Rules = None, keywords: bool = False
     found_targets = targets.extract(ctx)
     return Document(
         source=source,
-        metadata=metadata.extract_metadata(text, rs, prep.decoded.hints),
+        kind=kind,
+        metadata=found_metadata,
         sections=structure.sections,
         targets=found_targets,
         subsidies=subsidies.extract(ctx),

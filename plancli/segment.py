@@ -40,6 +40,14 @@ class HeadingRule(rules_mod.Rule):
     top: bool = False
     #: Longest heading title; longer first sentences are cut here at a comma.
     max_title: int = 60
+    #: Accepted only inside a run numbered 1, 2, 3 … of the same family (for shapes that are
+    #: ordinary text elsewhere: "1大力发展…" at a line start, "一是…" inside a paragraph).
+    sequence: bool = False
+    #: An enumeration inside a paragraph ("一是…；二是…"): a section of kind "enumeration",
+    #: part of the item it stands in rather than a heading of its own.
+    enumeration: bool = False
+    #: Characters after which this marker may start mid-line (default: the file's midline_after).
+    midline_after: str | None = None
 
 
 class HeadingRules(rules_mod.RuleFile):
@@ -51,6 +59,11 @@ class HeadingRules(rules_mod.RuleFile):
     def any_marker(self) -> re.Pattern[str]:
         """All marker patterns in one regex: a single C-level test before trying rules one by one."""
         return rules_mod.any_of(tuple(r.pattern for r in self.rules))
+
+    @functools.cached_property
+    def wide_midline(self) -> bool:
+        """Whether some rule may start after characters other than ``midline_after``."""
+        return any(r.midline_after for r in self.rules)
 
     @functools.cached_property
     def compiled_rules(self) -> list[tuple[HeadingRule, re.Pattern[str]]]:
@@ -160,7 +173,8 @@ _LINE_START = re.compile(r"\n[ \t]*")
 
 def _candidate_kind(text: str, pos: int, midline_after: str) -> bool | None:
     """May a heading start at ``pos``? True at a line start, False after sentence punctuation
-    (blanks between allowed), None elsewhere."""
+    (blanks between allowed), None elsewhere (``midline_after`` may also be a wider set for
+    enumerations: see ``_match_at``)."""
     if pos < len(text) and text[pos] in " \t":
         return None
     before = pos
@@ -173,18 +187,54 @@ def _candidate_kind(text: str, pos: int, midline_after: str) -> bool | None:
     return False if text[before - 1] in midline_after else None
 
 
-def _match_at(text: str, pos: int, line_start: bool, hr: HeadingRules) -> _Marker | None:
+def _match_at(text: str, pos: int, line_start: bool | None, hr: HeadingRules) -> _Marker | None:
+    """The first rule whose marker matches at ``pos`` (``line_start``: None where only rules with
+    a wider ``midline_after`` may start, i.e. after a comma)."""
     if not hr.any_marker.match(text, pos):
         return None
     for rule, pattern in hr.compiled_rules:
         if not line_start and not rule.midline:
             continue
+        if line_start is None and not (rule.midline_after and _after_any(text, pos, rule.midline_after)):
+            continue
         m = pattern.match(text, pos)
         if m:
             # a rule with several shapes names its number num, num2 …: the one that matched
             num = next((v for k, v in m.groupdict().items() if k.startswith("num") and v), None)
-            return _Marker(pos, m.end(), rule, numeral_value(num) if num else None, line_start)
+            return _Marker(pos, m.end(), rule, numeral_value(num) if num else None, bool(line_start))
     return None
+
+
+def _after_any(text: str, pos: int, chars: str) -> bool:
+    """Whether the character before ``pos`` (blanks skipped) is one of ``chars``."""
+    before = pos
+    while before and text[before - 1] in " \t":
+        before -= 1
+    return before > 0 and text[before - 1] in chars
+
+
+def _in_sequence(markers: list[_Marker]) -> list[_Marker]:
+    """Drop markers of ``sequence`` rules that are not part of a run numbered 1, 2, 3 …: such
+    shapes ("1大力发展", "一是") are plain text unless the numbers follow one another."""
+    by_family: dict[str, list[int]] = {}
+    for i, mk in enumerate(markers):
+        if mk.rule.sequence:
+            by_family.setdefault(mk.rule.family, []).append(i)
+    drop: set[int] = set()
+    for indexes in by_family.values():
+        last = None
+        for j, i in enumerate(indexes):
+            num = markers[i].num
+            nxt = markers[indexes[j + 1]].num if j + 1 < len(indexes) else None
+            if num == 1 and nxt == 2:
+                last = 1
+            elif last is not None and num == last + 1:
+                last = num
+            else:
+                drop.add(i)
+                if num != 1:
+                    last = None
+    return [mk for i, mk in enumerate(markers) if i not in drop]
 
 
 _TITLE = re.compile(r"[ \t]*([^。;!?\n]*)")
@@ -224,10 +274,11 @@ def find_structure(text: str, rs=None) -> Structure:
     markers: list[_Marker] = []
     for pos in hits:
         line_start = _candidate_kind(text, pos, hr.midline_after)
-        if line_start is not None:
+        if line_start is not None or hr.wide_midline:
             mk = _match_at(text, pos, line_start, hr)
             if mk:
                 markers.append(mk)
+    markers = _in_sequence(markers)
     # Run-on headings: "三、工作任务(一)加强…" — a first child glued to a short heading title,
     # or the next number of a family that runs on across chapters ("三、保障措施(十四)…");
     # "…工作计划一、2022年工作总结…" — a document title glued to its first heading.
@@ -346,7 +397,8 @@ def _build_tree(text: str, markers: list[_Marker]) -> list[Section]:
         open_rows.append(i)
     return [Section(id=f"s{i + 1}", parent=None if parent is None else f"s{parent + 1}", level=level,
                     marker=text[mk.start:mk.end].strip(), title=title, span=(mk.start, end),
-                    kind="part" if mk.rule.part else "heading")
+                    kind="part" if mk.rule.part else "enumeration" if mk.rule.enumeration else "heading",
+                    family=mk.rule.family)
             for i, ((mk, parent, level, title), end) in enumerate(zip(rows, ends))]
 
 

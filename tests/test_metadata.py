@@ -70,9 +70,12 @@ def test_metadata_case(case):
         assert meta[field] == value, field
         if field in found:
             assert found[field] == (value, case["rule"])
+        elif field == "title" and "notice_title" in found:
+            # a notice that publishes no plan is its own document: its title is the title
+            assert found["notice_title"] == (value, case["rule"])
         else:
             assert field.startswith("period_"), f"{field} was not found by a rule"
-    assert any(found.get(f, (None, None))[1] == case["rule"] for f in case["expect"])
+    assert any(found.get(f, (None, None))[1] == case["rule"] for f in (*case["expect"], "notice_title"))
 
 
 def test_every_metadata_rule_has_a_case():
@@ -144,3 +147,62 @@ def test_signature_on_the_last_line_a_rule_reads_still_sees_the_date_two_lines_o
     head = rules().rule("metadata.issuer_signature").head_lines
     assert find_fields(_signature_at(head), rules())["issuer"] == ("临沂市人民政府办公室", "metadata.issuer_signature")
     assert "issuer" not in find_fields(_signature_at(head + 1), rules())
+
+
+# --- titles, labels and document kinds ---------------------------------------------------------
+
+
+def test_a_plan_quoted_inside_a_notice_title_gets_its_own_quotes_back():
+    meta = extract_metadata("关于印发《某市贯彻落实〈某省稳经济若干措施〉实施方案》的通知\n各区县人民政府:")
+    assert meta.title == "某市贯彻落实《某省稳经济若干措施》实施方案"
+    assert meta.notice_title == "关于印发《某市贯彻落实〈某省稳经济若干措施〉实施方案》的通知"
+
+
+def test_the_plans_own_title_line_is_preferred_to_its_mention_in_the_notice():
+    text = "县政府关于印发2024年重点工作 分解方案的通知\n各乡镇:\n现将方案印发给你们。\n\n县政府2024年重点工作分解方案\n一、稳增长"
+    assert extract_metadata(text).title == "县政府2024年重点工作分解方案"
+
+
+def test_a_quoted_title_wrapped_onto_the_next_line_is_joined():
+    text = "某省人民政府办公厅\n关于印发《某省推进新型\n\n工业化三年行动方案(2024—2026年)》的通知\n各市人民政府:"
+    meta = extract_metadata(text)
+    assert meta.title == "某省推进新型工业化三年行动方案(2024—2026年)"
+    assert (meta.period_start, meta.period_end) == (2024, 2026)
+
+
+def test_a_portal_field_label_with_its_value_in_the_next_cell():
+    text = "索 引 号:\n\n0001/2020-01\n\n发文机关:\n\n某省人民政府\n\n成文日期:\n\n2020年03月05日\n\n标 题:\n\n某省人民政府关于促进消费的意见"
+    meta = extract_metadata(text)
+    assert (meta.issuer, meta.issued_date, meta.title) == ("某省人民政府", "2020-03-05", "某省人民政府关于促进消费的意见")
+
+
+def test_joint_issuers_signing_line_by_line_give_the_first():
+    text = "各有关单位:\n现将办法印发给你们。\n某市科学技术局\n某市财政局\n某市税务局\n2024年2月1日"
+    assert extract_metadata(text).issuer == "某市科学技术局"
+
+
+@pytest.mark.parametrize("title,kind", [
+    ("某市推进制造业高质量发展三年行动计划(2024—2026年)", "plan"),
+    ("某省关于加快发展养老服务业的实施意见(征求意见稿)", "plan"),
+    ("某县2024年政府工作报告重点工作责任分工方案", "division"),
+    ("某区支持科技企业发展若干政策措施(2024年版)", "measures"),
+    ("某市中小企业发展专项资金管理办法", "measures"),
+    ("某省2023年国民经济和社会发展统计公报", "bulletin"),
+    ("关于调整城乡居民医保缴费标准的通知", "notice"),
+    ("Action Plan for Green Development of Some City", "plan"),
+    ("Several Measures to Support Private Enterprises", "measures"),
+])
+def test_document_kind_from_the_ending_of_the_title(title, kind):
+    from plancli.extract.metadata import document_kind
+    from plancli.models import Metadata
+
+    assert document_kind(Metadata(title=title), "") == kind
+
+
+def test_document_kind_from_a_preamble_when_there_is_no_title():
+    from plancli.extract.metadata import document_kind
+    from plancli.models import Metadata
+
+    assert document_kind(Metadata(), "为推动乡村振兴,结合我县实际,特制定本实施方案。\n一、总体要求") == "plan"
+    assert document_kind(Metadata(), "为支持企业发展,现制定以下政策举措。") == "measures"
+    assert document_kind(Metadata(), "一、总体要求\n二、主要任务") is None
