@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import errno
 import fnmatch
 import hashlib
 import json
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 from typing import Iterator
 
-from plancli import emit
+from plancli import emit, limits, pool
 from plancli.models import ErrorInfo, FailedDocument, Source
 from plancli.pipeline import extract_prepared, generator, prepare_raw
 from plancli.read import DEFAULT_MAX_BYTES, InputError, RawInput, read_input
@@ -48,6 +49,19 @@ CHUNK_FILES = 32
 
 class BatchError(Exception):
     """A problem with the batch as a whole (bad folder, missing dask): nothing was processed."""
+
+
+class OutputError(Exception):
+    """The batch cannot write its outputs (a full disk, a read-only OUTDIR, OUTDIR in use by
+    another run): it stops, keeping what it has written. ``summary`` counts what was done."""
+
+    def __init__(self, message: str, summary: "Summary | None" = None):
+        super().__init__(message)
+        self.summary = summary
+
+
+#: Errors writing one output that no other output would escape: the run stops on them.
+_FATAL_WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EACCES, errno.EPERM}
 
 
 def default_jobs() -> int:
@@ -71,6 +85,9 @@ class BatchOptions:
     rules_dir: Path | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     keywords: bool = False  # tag tasks with TF-IDF keywords (loads jieba in every worker)
+    csv_raw: bool = False  # CSV cells as they are, formulas included (for pandas, not spreadsheets)
+    timeout: float | None = limits.DEFAULT_TIMEOUT  # seconds per file; None or 0: no limit
+    max_memory: int | None = limits.DEFAULT_MAX_MEMORY  # bytes per worker; None or 0: no limit
 
 
 @dataclass
@@ -93,6 +110,7 @@ class Outcome:
     nbytes: int = 0
     error: str | None = None  # "kind: message" for failures
     trace: str | None = None  # traceback of an unexpected failure (shown with --debug)
+    write_errno: int | None = None  # why its output could not be written (full disk …)
 
     @property
     def records(self) -> int:
@@ -239,6 +257,8 @@ def process_file(path: str, display: str, rules_dir: str | None, max_bytes: int,
         raw = RawInput(display, read_input(path, max_bytes=max_bytes).data)
         doc = extract_prepared(prepare_raw(raw, rs, max_bytes), rs, keywords)
     except Exception as exc:  # every failure of one file is that file's error entry
+        if limits.limit_error(exc) is not None:
+            pool.retire()  # out of memory: a fresh worker takes the next chunk
         return _failure(display, exc, raw)
     return Outcome("done", emit.to_json(doc), {k: len(getattr(doc, k)) for k in RECORD_KINDS}, len(raw.data))
 
@@ -260,7 +280,8 @@ def process_files(tasks: list[Task], rules_dir: str | None, max_bytes: int, keyw
     ``keep_json``: whether the caller still needs a written document's JSON (for ``--jsonl`` or
     ``--csv``); otherwise only its counts travel back."""
     outcomes = []
-    for task in tasks:
+    for i, task in enumerate(tasks):
+        pool.file_started(i)  # the pool's parent knows which file a stopped worker was on
         outcome = process_file(task.path, task.display, rules_dir, max_bytes, keywords)
         if task.target is not None:
             outcome = _write_output(Path(task.target), outcome, keep_json)
@@ -269,6 +290,7 @@ def process_files(tasks: list[Task], rules_dir: str | None, max_bytes: int, keyw
 
 
 def _failure(display: str, exc: BaseException, raw: RawInput | None = None) -> Outcome:
+    exc = limits.limit_error(exc) or exc  # out of memory is neither an internal error nor a corrupt file
     kind = getattr(exc, "kind", None) or "internal_error"
     message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
     source = Source(path=display, sha256=raw.sha256 if raw else None, bytes=len(raw.data) if raw else None)
@@ -291,8 +313,9 @@ def _write_output(target: Path, outcome: Outcome, keep_json: bool) -> Outcome:
             fh.write(outcome.json + "\n")
     except (OSError, UnicodeError) as exc:
         doc = json.loads(outcome.json)
-        return _failure(doc["source"]["path"], InputError("output_error", f"cannot write {target}: "
-                                                          f"{getattr(exc, 'strerror', None) or exc}"))
+        failed = _failure(doc["source"]["path"], InputError("output_error", f"cannot write {target}: "
+                                                            f"{getattr(exc, 'strerror', None) or exc}"))
+        return replace(failed, write_errno=getattr(exc, "errno", None))
     return outcome if keep_json else replace(outcome, json="")
 
 
@@ -350,41 +373,18 @@ def _pool_context():
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     ctx = mp.get_context(method)
     if method == "forkserver":
-        ctx.set_forkserver_preload(["plancli.pipeline", "plancli.batch", "plancli.warm"])
+        ctx.set_forkserver_preload(["plancli.pipeline", "plancli.batch", "plancli.pool", "plancli.warm"])
     return ctx
 
 
-def prestart(jobs: int) -> None:
+def prestart(jobs: int, limited: bool = True) -> None:
     """Start the workers' fork server now, so that its imports and warm-up run while this
-    process checks the rules and walks the input folders (not before the first file)."""
-    if (jobs or default_jobs()) > 1 and _pool_context().get_start_method() == "forkserver":
+    process checks the rules and walks the input folders (not before the first file).
+    ``limited``: whether a time or memory limit is set (then even one job runs in a worker)."""
+    if ((jobs or default_jobs()) > 1 or limited) and _pool_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
-
-
-class _ProcessPool(cf.Executor):
-    """A process pool that replaces itself when a worker dies (OOM kill, crash in a C library):
-    only the files in flight then fail, and a re-run retries them."""
-
-    def __init__(self, jobs: int):
-        self._ctx = _pool_context()
-        self._jobs = jobs
-        self._pool = self._new()
-
-    def _new(self) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(self._jobs, mp_context=self._ctx, initializer=_ignore_sigint)
-
-    def submit(self, fn, /, *args, **kwargs):
-        try:
-            return self._pool.submit(fn, *args, **kwargs)
-        except cf.BrokenExecutor:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new()
-            return self._pool.submit(fn, *args, **kwargs)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 @contextlib.contextmanager
@@ -393,14 +393,15 @@ def _executor(opts: BatchOptions, jobs: int) -> Iterator[tuple[cf.Executor, int]
     if opts.engine == "dask":
         with _dask_executor(opts.scheduler, jobs) as pair:
             yield pair
-    elif jobs == 1:
+    elif jobs == 1 and not opts.timeout and not opts.max_memory:
         yield _InlineExecutor(), 1
     else:
-        pool = _ProcessPool(jobs)
+        # a pool also for --jobs 1 when there are limits: only a worker can be stopped and replaced
+        workers = pool.LimitedPool(jobs, _pool_context(), opts.timeout, opts.max_memory, initializer=_ignore_sigint)
         try:
-            yield pool, jobs * 4
+            yield workers, jobs * 4
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            workers.shutdown(wait=True, cancel_futures=True)
 
 
 @contextlib.contextmanager
@@ -426,14 +427,21 @@ def _dask_executor(scheduler: str | None, jobs: int) -> Iterator[tuple[cf.Execut
 # Writing
 
 class _Streams:
-    """errors.jsonl, --jsonl and --csv: fed in input order, committed only when the run ends."""
+    """errors.jsonl, --jsonl and --csv: fed in input order, committed only when the run ends.
+
+    A stream that cannot be written (or committed) stops the run with :class:`OutputError`."""
 
     def __init__(self, opts: BatchOptions, stack: contextlib.ExitStack):
-        self.errors = stack.enter_context(emit.atomic_writer(opts.out / ERRORS_FILE))
+        self.errors = stack.enter_context(_writing(emit.atomic_writer(opts.out / ERRORS_FILE), opts.out / ERRORS_FILE))
         self.jsonl = None
         if opts.jsonl:
-            self.jsonl = stack.enter_context(emit.open_output(None if opts.jsonl == "-" else Path(opts.jsonl)))
-        self.csv = stack.enter_context(emit.csv_tables(opts.csv_dir)) if opts.csv_dir else None
+            where = "standard output" if opts.jsonl == "-" else opts.jsonl
+            self.jsonl = stack.enter_context(_writing(emit.open_output(None if opts.jsonl == "-" else Path(opts.jsonl)),
+                                                      where))
+        self.csv = None
+        if opts.csv_dir:
+            self.csv = stack.enter_context(_writing(emit.csv_tables(opts.csv_dir, raw=opts.csv_raw), opts.csv_dir))
+        self._where = (opts.out / ERRORS_FILE, opts.jsonl, opts.csv_dir)
 
     @property
     def keep_json(self) -> bool:
@@ -442,12 +450,77 @@ class _Streams:
 
     def write(self, outcome: Outcome) -> None:
         line = outcome.json + "\n"
-        if outcome.status == "failed":
-            self.errors.write(line)
+        errors, jsonl, csv_dir = self._where
+        with _stopping_on_os_error(errors):
+            if outcome.status == "failed":
+                self.errors.write(line)
         if self.jsonl is not None:
-            self.jsonl.write(line)
+            with _stopping_on_os_error("standard output" if jsonl == "-" else jsonl):
+                self.jsonl.write(line)
         if self.csv is not None:
-            self.csv.add(json.loads(outcome.json))
+            with _stopping_on_os_error(csv_dir):
+                self.csv.add(json.loads(outcome.json))
+
+
+@contextlib.contextmanager
+def _stopping_on_os_error(where) -> Iterator[None]:
+    """An OSError while writing ``where`` stops the run (a reader closing a pipe is not an error)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(_cannot_write(where, exc.strerror or str(exc))) from exc
+
+
+def _cannot_write(where, reason: str) -> str:
+    return (f"cannot write {where}: {reason}; stopped, keeping the outputs already written (make room or "
+            "fix the folder, then run the same command again to resume)")
+
+
+@contextlib.contextmanager
+def _writing(cm, where) -> Iterator:
+    """Enter the output context ``cm`` (opened and committed atomically): an OSError while
+    opening or committing it stops the run; errors of the run itself pass through unchanged."""
+    with _stopping_on_os_error(where):
+        value = cm.__enter__()
+    try:
+        yield value
+    except BaseException as exc:
+        if not cm.__exit__(type(exc), exc, exc.__traceback__):
+            raise
+    else:
+        with _stopping_on_os_error(where):
+            cm.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Hold a lock on OUTDIR for the run, so that two runs never write it at once (released by the
+    kernel however this process ends). Filesystems without locks run unlocked."""
+    path = out / ".plancli-batch.lock"
+    with _stopping_on_os_error(out):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:
+            pass
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            raise OutputError(f"{out} is being written by another plancli batch"
+                              + (f" (process {holder})" if holder.isdigit() else "")
+                              + "; wait for it to finish or choose another --out") from None
+        except OSError:
+            pass  # e.g. NFS without lock support
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _remove_stale_temp_files(opts: BatchOptions) -> None:
@@ -466,31 +539,44 @@ def _remove_stale_temp_files(opts: BatchOptions) -> None:
 # The run
 
 def run(opts: BatchOptions, reporter: Reporter | None = None) -> Summary:
-    """Process every input of ``opts``; returns the counts (failures included, never raised)."""
+    """Process every input of ``opts``; returns the counts (failures of inputs included, never
+    raised). Raises :class:`OutputError`, after reporting the summary so far, when the outputs
+    cannot be written."""
     reporter = reporter or Reporter()
+    summary = Summary()
+    started = time.monotonic()
     try:
-        summary = _run(opts, reporter)
+        try:
+            _run(opts, reporter, summary)
+        except OutputError as exc:
+            summary.seconds = time.monotonic() - started
+            exc.summary = summary
+            if summary.files:
+                reporter.finish(summary)
+            raise
+        summary.seconds = time.monotonic() - started
         reporter.finish(summary)
     finally:
         reporter.close()
     return summary
 
 
-def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
-    started = time.monotonic()
+def _run(opts: BatchOptions, reporter: Reporter, summary: Summary) -> None:
     jobs = opts.jobs or default_jobs()
     exclude = [opts.out] + ([opts.csv_dir] if opts.csv_dir else []) + \
               ([opts.jsonl] if opts.jsonl and opts.jsonl != "-" else [])
     items = discover(opts.inputs, opts.globs, exclude)
-    opts.out.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temp_files(opts)
+    with _stopping_on_os_error(opts.out):
+        opts.out.mkdir(parents=True, exist_ok=True)
     rules_dir = os.path.abspath(opts.rules_dir) if opts.rules_dir else None
     workers_write = opts.engine != "dask"  # dask workers may not see OUTDIR
     made_now = generator(rules_dir, opts.keywords).model_dump()
-    summary = Summary(files=len(items))
-    reporter.start(len(items), sum(i.size for i in items))
 
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_locked(opts.out))
+        _remove_stale_temp_files(opts)
+        summary.files = len(items)
+        reporter.start(len(items), sum(i.size for i in items))
         streams = _Streams(opts, stack)
         executor, window = stack.enter_context(_executor(opts, jobs))
         if not streams.keep_json:
@@ -509,6 +595,8 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
             pending[future] = chunk, retry
 
         def finished(index: int, outcome: Outcome) -> None:
+            if outcome.write_errno in _FATAL_WRITE_ERRORS:
+                raise OutputError(_cannot_write(opts.out, os.strerror(outcome.write_errno)))
             ready[index] = outcome
             summary.add(outcome)
             reporter.update(items[index], outcome)
@@ -545,21 +633,53 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
                     chunk, retry = pending.pop(future)
                     try:
                         outcomes = future.result()
-                    except Exception as exc:  # a worker died (killed when out of memory, a crash in C code)
+                    except pool.WorkerLost as lost:  # stopped over a limit, or died (OOM killer, a crash in C)
+                        summary.retried += _after_lost_worker(lost, chunk, retry, opts, items, send, finished)
+                        continue
+                    except Exception as exc:  # the pool itself broke (dask: a lost worker)
                         if not retry:
-                            # the pool has lost every chunk in flight, most of them innocent: each
-                            # file gets a second try on its own, so only one that kills a worker again fails
+                            # every chunk in flight is lost, most of them innocent: each file gets a
+                            # second try on its own, so only one that kills a worker again fails
                             for entry in chunk:
                                 send([entry], retry=True)
                             summary.retried += len(chunk)
                             continue
-                        outcomes = [_failure(items[i].path, InputError(
-                            "worker_crashed", f"a worker process died with this file in it, also on a second "
-                                              f"try on its own ({type(exc).__name__}); out of memory?"))
-                            for i, _ in chunk]
+                        outcomes = [_failure(items[i].path, _crashed(f"{type(exc).__name__}; out of memory?")) for i, _ in chunk]
                     for (index, target), outcome in zip(chunk, outcomes):
                         if not workers_write:
                             outcome = _write_output(target, outcome, streams.keep_json)
                         finished(index, outcome)
-    summary.seconds = time.monotonic() - started
-    return summary
+
+
+def _crashed(detail: str) -> InputError:
+    return InputError("worker_crashed", f"a worker process died with this file in it, also on a second try "
+                                        f"on its own ({detail})")
+
+
+def _after_lost_worker(lost: pool.WorkerLost, chunk: list, retry: bool, opts: BatchOptions, items: list[Item],
+                       send, finished) -> int:
+    """A worker was stopped or died on file ``lost.item`` of ``chunk``: that file fails with the
+    reason (a crash first gets a second try on its own), the chunk's other files go to another
+    worker. Returns how many files were sent again."""
+    if lost.item is None:  # between two files: blame none, each gets a try of its own
+        for entry in chunk:
+            if retry:
+                finished(entry[0], _failure(items[entry[0]].path, _crashed(lost.detail)))
+            else:
+                send([entry], retry=True)
+        return 0 if retry else len(chunk)
+    others = chunk[:lost.item] + chunk[lost.item + 1:]
+    if others:
+        send(others, retry=False)
+    index, target = chunk[lost.item]
+    if lost.reason == "timeout":
+        finished(index, _failure(items[index].path, limits.timeout_error(opts.timeout)))
+    elif lost.reason == "memory_limit":
+        finished(index, _failure(items[index].path, limits.memory_error(opts.max_memory)))
+    elif not retry:
+        send([(index, target)], retry=True)
+        return len(others) + 1
+    else:
+        finished(index, _failure(items[index].path, _crashed(lost.detail)))
+    return len(others)
+

@@ -1,12 +1,13 @@
 """The ``plancli`` command: a thin Typer layer over the library.
 
 Data goes to stdout, messages to stderr. Exit status: 0 success, 1 when any input failed,
-2 for usage errors. A failure is one line naming the file and the reason; ``--debug`` adds the
-traceback. Heavy modules are imported inside commands so ``plancli --help`` starts fast.
+2 for usage errors, 3 when ``batch`` cannot write its outputs. A failure is one line naming the
+file and the reason; ``--debug`` adds the traceback. Heavy modules are imported inside commands so ``plancli --help`` starts fast.
 """
 from __future__ import annotations
 
 import glob
+import io
 import os
 import sys
 from enum import Enum
@@ -48,6 +49,23 @@ KeywordsOpt = Annotated[bool, typer.Option(
     "--keywords", help="Tag each task with TF-IDF keywords (loads jieba: about one second of start-up).")]
 MaxBytesOpt = Annotated[int, typer.Option(
     "--max-bytes", help="Refuse inputs larger than this many bytes.", min=1)]
+
+
+def _size(text: str) -> int:
+    from plancli.limits import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+TimeoutOpt = Annotated[float, typer.Option(
+    "--timeout", metavar="SECONDS", min=0, help="Stop a file that takes longer than this and report it as "
+    "an error of kind timeout (0: no limit).")]
+MaxMemoryOpt = Annotated[int, typer.Option(
+    "--max-memory", metavar="SIZE", parser=_size, help="Stop a file whose processing needs more memory than "
+    "this, e.g. 2G or 512M, and report it as an error of kind memory_limit (0: no limit).")]
 
 
 class _State:
@@ -113,25 +131,33 @@ def extract(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
     rules: RulesOpt = None,
     max_bytes: MaxBytesOpt = 100 * 1024 * 1024,
+    timeout: TimeoutOpt = 0,
+    max_memory: MaxMemoryOpt = "0",
     keywords: KeywordsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Extract targets, subsidies, tasks, units and metadata from documents."""
     _State.debug = debug
-    from plancli import emit
+    from plancli import emit, limits
     from plancli.models import ErrorInfo, FailedDocument, Source
     from plancli.pipeline import extract as run
 
     rs = _check_rules(rules)
     files = _expand(paths)
+    limits.limit_address_space(max_memory)
     results, failed = [], 0
     for path in files:
         try:
-            results.append(run(path, rs, max_bytes, keywords))
-        except Exception as exc:  # every failure becomes a line on stderr and an error entry
+            with limits.time_limit(timeout):
+                results.append(run(path, rs, max_bytes, keywords))
+        except (Exception, limits.FileTimeout) as exc:  # every failure: a line on stderr and an error entry
+            exc = limits.limit_error(exc, timeout, max_memory) or exc
             failed += 1
             _fail(path, exc)
             results.append(FailedDocument(source=Source(path=path), error=ErrorInfo(kind=_error_kind(exc), message=_reason(exc))))
+    documents = [d for d in results if not hasattr(d, "error")]
+    if output is not None and not documents and (format is Format.table or (format is Format.json and len(files) == 1)):
+        raise typer.Exit(1)  # nothing to write: an existing --output file is left as it was
     try:
         with emit.open_output(output) as out:
             if format is Format.table:
@@ -293,6 +319,9 @@ def batch(
                      "Lines file ('-': stdout), in input order.")] = None,
     csv: Annotated[Optional[Path], typer.Option("--csv", help="Also write documents/targets/subsidies/tasks/"
                    "units .csv to this folder (UTF-8 with BOM for Excel).", file_okay=False)] = None,
+    csv_raw: Annotated[bool, typer.Option("--csv-raw", help="Write CSV text cells as they are. By default a "
+                       "text cell starting with = + - @ gets a leading ' so that a spreadsheet shows it "
+                       "instead of running it as a formula; numbers are never changed.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core).", min=0)] = 0,
     force: Annotated[bool, typer.Option("--force", help="Redo every input. Without it, an input is skipped when "
                      "its output records the input's current sha256 and was made by this plancli version, "
@@ -306,6 +335,8 @@ def batch(
     json_summary: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
     rules: RulesOpt = None,
     max_bytes: MaxBytesOpt = 100 * 1024 * 1024,
+    timeout: TimeoutOpt = 120,
+    max_memory: MaxMemoryOpt = "2G",
     keywords: KeywordsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -318,7 +349,7 @@ def batch(
     import json
     import signal
 
-    from plancli.batch import BatchError, BatchOptions, prestart, run
+    from plancli.batch import BatchError, BatchOptions, OutputError, prestart, run
     from plancli.progress import make_reporter
 
     if scheduler and engine is not Engine.dask:
@@ -328,7 +359,7 @@ def batch(
         print("plancli: --json and --jsonl - both write to stdout; choose one", file=sys.stderr)
         raise typer.Exit(2)
     if engine is Engine.local:
-        prestart(jobs)
+        prestart(jobs, limited=bool(timeout or max_memory))
     _check_rules(rules)
 
     def terminated(signum, frame):  # `kill`: unwind so temporary files are removed
@@ -337,12 +368,18 @@ def batch(
     signal.signal(signal.SIGTERM, terminated)
     opts = BatchOptions(inputs=inputs, out=out, globs=glob_ or [], jsonl=jsonl, csv_dir=csv, jobs=jobs,
                         force=force, engine=engine.value, scheduler=scheduler, rules_dir=rules,
-                        max_bytes=max_bytes, keywords=keywords)
+                        max_bytes=max_bytes, keywords=keywords, csv_raw=csv_raw, timeout=timeout or None,
+                        max_memory=max_memory or None)
     try:
         summary = run(opts, make_reporter(quiet=quiet, debug=debug))
     except BatchError as exc:
         print(f"plancli: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
+    except OutputError as exc:
+        print(f"plancli: {exc}", file=sys.stderr)
+        if json_summary and exc.summary:
+            print(json.dumps(exc.summary.to_dict(), ensure_ascii=False))
+        raise typer.Exit(3) from None
     except KeyboardInterrupt:
         print("plancli: interrupted; finished outputs are kept: run the same command again to resume",
               file=sys.stderr)
@@ -352,16 +389,64 @@ def batch(
     raise typer.Exit(1 if summary.failed else 0)
 
 
-def main() -> None:
-    if getattr(sys.stdout, "errors", None) == "strict":
-        # Under a strict UTF-8 locale an undecodable file name (a GBK name from an unzipped
-        # archive) would crash a table or `normalize` header; write it as \\udcxx instead.
+class StdoutError(OSError):
+    """Standard output could not be written (a full disk, a closed terminal): never a silent cut."""
+
+
+class _Stdout(io.RawIOBase):
+    """File descriptor 1 for a ``BufferedWriter``, which writes the rest of a short write and
+    raises on errors. (Under ``PYTHONUNBUFFERED`` Python writes text straight to a raw file and
+    drops what a short write left over: on a full disk, truncated JSON and exit status 0.)"""
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data) -> int:
         try:
-            sys.stdout.reconfigure(errors="backslashreplace")
-        except (AttributeError, ValueError):
-            pass
+            return os.write(self._fd, data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(exc.errno, exc.strerror) from None
+
+
+def _reliable_stdout() -> None:
+    """Send stdout through :class:`_Stdout`; undecodable file names (GBK names from an unzipped
+    archive) are written as \\udcxx instead of crashing a strict UTF-8 locale."""
+    old = sys.stdout
     try:
-        app()
+        fd = old.fileno()
+    except (AttributeError, ValueError, OSError):
+        return  # not a real file (embedded, captured): leave it
+    old.flush()
+    errors = "backslashreplace" if getattr(old, "errors", "strict") == "strict" else old.errors
+    sys.stdout = io.TextIOWrapper(io.BufferedWriter(_Stdout(fd)), encoding=getattr(old, "encoding", None) or "utf-8",
+                                  errors=errors, line_buffering=os.isatty(fd))
+
+
+def _output_failed(exc: OSError) -> None:
+    print(f"plancli: standard output: cannot write: {exc.strerror or exc}", file=sys.stderr)
+    sys.stdout = open(os.devnull, "w")  # nothing more to flush at exit
+    sys.exit(1)
+
+
+def main() -> None:
+    _reliable_stdout()
+    try:
+        try:
+            app()
+        finally:
+            sys.stdout.flush()  # the last of the data: an error here is an error of the run
     except KeyboardInterrupt:
         print("plancli: interrupted", file=sys.stderr)
         sys.exit(130)
@@ -370,6 +455,8 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
+    except StdoutError as exc:
+        _output_failed(exc)
     except Exception as exc:  # a bug of ours: one line, the traceback only with --debug
         if "--debug" in sys.argv:
             raise

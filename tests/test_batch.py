@@ -208,14 +208,16 @@ def test_killed_run_leaves_no_partial_json_and_resumes(tmp_path):
     while not any(out.rglob("*.json")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     time.sleep(0.2)
+    workers = descendants(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert wait_until_gone(workers, 5) == [], "workers outlived their parent"
 
     files = [p for p in tmp_path.rglob("*") if p.is_file() and src not in p.parents]
     finished = [p for p in files if p.name.endswith(".json")]
     assert 0 < len(finished) < COPIES
     for p in files:
-        assert p.name.endswith((".json", ".part")), p  # only whole outputs and temp files
+        assert p.name.endswith((".json", ".part")) or p.name == ".plancli-batch.lock", p  # only whole outputs and temp files
     for p in finished:
         json.loads(p.read_text(encoding="utf-8"))  # none is truncated
     mtimes = {p: p.stat().st_mtime_ns for p in finished}
@@ -325,6 +327,40 @@ def test_fork_server_warm_up_meets_every_extractor():
     assert doc.source.script == "traditional"
     assert {r.kind for r in doc.source.repairs} >= {"pinyin_annotation_removed", "traditional_converted"}
     assert doc.targets and doc.subsidies and doc.tasks and doc.units and doc.metadata.title
+
+
+def _parents() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, state) of every process (Linux /proc)."""
+    found = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(stat_file.parent.name)] = (int(fields[1]), fields[0])
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``: a batch's fork server and its pool workers."""
+    parents, found, frontier = _parents(), [], [pid]
+    while frontier:
+        above = frontier.pop()
+        kids = [p for p, (parent, _) in parents.items() if parent == above]
+        found += kids
+        frontier += kids
+    return found
+
+
+def wait_until_gone(pids: list[int], seconds: float) -> list[int]:
+    """Wait for ``pids`` to exit (zombies count as gone); the ones still running after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        states = _parents()
+        alive = [p for p in pids if p in states and states[p][1] != "Z"]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
 
 
 def _grandchildren(pid: int) -> list[int]:
