@@ -226,6 +226,46 @@ def write_tree(path: str, text: str, structure, out: IO[str]) -> None:
 RECORD_KINDS = ("targets", "subsidies", "tasks", "units")
 
 
+#: First characters that make Excel, LibreOffice or Google Sheets read a cell as a formula
+#: (OWASP "CSV injection"), with their full-width forms, and the blanks that may come before one.
+_FORMULA_START = tuple("=+-@\t\r\n＝＋－＠")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A text cell a spreadsheet will show as text: one that could start a formula gets a
+    leading ``'`` (which spreadsheets hide). For text columns only: numbers stay numbers."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+def _is_text(annotation) -> bool:
+    """Whether a field holds free text (names, sentences, paths), not numbers, flags or one of a
+    fixed set of our own values (``Literal``, e.g. the comparator ">=" or "-")."""
+    from typing import Literal, get_args, get_origin
+
+    if annotation is str:
+        return True
+    if get_origin(annotation) is Literal:
+        return False
+    return any(_is_text(a) for a in get_args(annotation))
+
+
+def _csv_text_columns(model: type[BaseModel], prefix: str = "", skip: tuple[str, ...] = ()) -> set[str]:
+    """Names of the flat columns of ``model`` (as :func:`_csv_columns` makes them) that hold text."""
+    from typing import get_args, get_origin
+
+    names: set[str] = set()
+    for name, info in model.model_fields.items():
+        if name in skip:
+            continue
+        ann = info.annotation
+        sub = next((a for a in (ann, *get_args(ann)) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if sub is not None and get_origin(ann) is not list:
+            names |= _csv_text_columns(sub, f"{prefix}{name}_")
+        elif _is_text(ann) or get_origin(ann) is list:
+            names.add(f"{prefix}{name}")
+    return names
+
+
 def _csv_columns(model: type[BaseModel], prefix: str = "", skip: tuple[str, ...] = ()) -> list[tuple[str, tuple[str, ...], str]]:
     """Flat columns of a model: (name, key path, part); nested models become ``baseline_value``,
     pairs become ``span_start``/``span_end``. Derived from the models so new fields appear."""
@@ -288,12 +328,14 @@ class CsvTables:
 
     ``doc`` (the input path) links every row to its document. Files are UTF-8 with a BOM so
     Excel shows Chinese correctly; the csv module and pandas read them with ``utf-8-sig``.
+    Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first) get a
+    leading ``'`` unless ``raw`` (:func:`spreadsheet_safe`); number columns are left alone.
     """
 
-    def __init__(self, writers: dict):
+    def __init__(self, writers: dict, raw: bool = False):
         from plancli.models import Generator, Metadata, Source, Subsidy, Target, Task, Unit
 
-        self._writers = writers
+        self._writers = writers if raw else {name: _SafeWriter(w, None) for name, w in writers.items()}
         self._columns = {
             "documents": [("source", c) for c in _csv_columns(Source, skip=("path",))]
                          + [("metadata", c) for c in _csv_columns(Metadata)],
@@ -303,9 +345,16 @@ class CsvTables:
         # what made each document comes last, after the counts and the error
         self._generator = _csv_columns(Generator, prefix="generator_")
         extra = ["sections", *RECORD_KINDS, "error_kind", "error_message", *(c[0] for c in self._generator)]
-        writers["documents"].writerow(["doc"] + [c[0] for _, c in self._columns["documents"]] + extra)
-        for kind in RECORD_KINDS:
-            writers[kind].writerow(["doc"] + [c[0] for c in self._columns[kind]])
+        headers = {"documents": ["doc"] + [c[0] for _, c in self._columns["documents"]] + extra,
+                   **{kind: ["doc"] + [c[0] for c in self._columns[kind]] for kind in RECORD_KINDS}}
+        text = {"documents": {"doc", "error_kind", "error_message"} | _csv_text_columns(Source, skip=("path",))
+                             | _csv_text_columns(Metadata) | _csv_text_columns(Generator, "generator_"),
+                **{kind: {"doc"} | _csv_text_columns(model) for kind, model in
+                   (("targets", Target), ("subsidies", Subsidy), ("tasks", Task), ("units", Unit))}}
+        for name, header in headers.items():
+            writers[name].writerow(header)
+            if not raw:
+                self._writers[name].text = [i for i, col in enumerate(header) if col in text[name]]
 
     def add(self, doc: dict) -> None:
         """Add one Document or FailedDocument (as a dict, e.g. parsed JSON)."""
@@ -324,13 +373,27 @@ class CsvTables:
                                                        for _, p, part in self._columns[kind]])
 
 
+class _SafeWriter:
+    """A csv writer whose text columns (indexes in ``text``) pass through :func:`spreadsheet_safe`."""
+
+    def __init__(self, writer, text: list[int] | None):
+        self._writer, self.text = writer, text or []
+
+    def writerow(self, row: list[str]) -> None:
+        for i in self.text:
+            if i < len(row) and row[i]:
+                row[i] = spreadsheet_safe(row[i])
+        self._writer.writerow(row)
+
+
 @contextlib.contextmanager
-def csv_tables(folder: Path) -> Iterator[CsvTables]:
+def csv_tables(folder: Path, raw: bool = False) -> Iterator[CsvTables]:
     """documents.csv, targets.csv, subsidies.csv, tasks.csv and units.csv in ``folder``, each
-    written atomically: they appear complete when the block ends, or not at all."""
+    written atomically: they appear complete when the block ends, or not at all. ``raw``: cells
+    as they are, formula-like text included (for pandas rather than spreadsheets)."""
     import csv
 
     with contextlib.ExitStack() as stack:
         writers = {name: csv.writer(stack.enter_context(atomic_writer(Path(folder) / f"{name}.csv", encoding="utf-8-sig", newline="")))
                    for name in ("documents", *RECORD_KINDS)}
-        yield CsvTables(writers)
+        yield CsvTables(writers, raw=raw)
