@@ -34,7 +34,7 @@ from typing import Iterator
 from plancli import emit, limits, pool
 from plancli.models import ErrorInfo, FailedDocument, Source
 from plancli.pipeline import extract_prepared, generator, prepare_raw
-from plancli.read import DEFAULT_MAX_BYTES, InputError, RawInput, read_input
+from plancli.read import DEFAULT_MAX_BYTES, InputError, RawInput, not_a_regular_file, read_input
 from plancli.rules import ruleset
 
 #: What a folder walk picks up without ``--glob`` (plus files without a suffix).
@@ -98,6 +98,7 @@ class Item:
     abspath: str  # what the worker reads
     rel: PurePath  # where its output goes under OUTDIR (plus ".json")
     size: int
+    refused: InputError | None = None  # not to be read at all (a FIFO, a link out of the tree)
 
 
 @dataclass
@@ -166,8 +167,11 @@ def discover(inputs: list[str], globs: list[str] = (), exclude: list[str | os.Pa
     """Files under the input folders (sorted, hidden ones left out) plus files named directly.
 
     Outputs mirror the tree below the folders' common parent: for one folder, its own layout.
-    Symlinked folders are not followed (no loops, no escaping the tree); ``exclude`` keeps
-    OUTDIR and the other outputs out of the walk when they sit inside an input folder.
+    Symlinked folders are not followed (no loops, no escaping the tree); a file's symbolic link
+    that leads out of its input folder, and whatever is not a regular file (FIFOs, sockets,
+    devices: reading them could block forever), are listed as refused, so they appear among the
+    run's errors instead of vanishing. ``exclude`` keeps OUTDIR and the other outputs out of the
+    walk when they sit inside an input folder.
     """
     for name in inputs:
         if not os.path.exists(name):
@@ -178,36 +182,46 @@ def discover(inputs: list[str], globs: list[str] = (), exclude: list[str | os.Pa
     items: list[Item] = []
     seen: set[PurePath] = set()
 
-    def add(path: str, root_rel: str | None) -> None:
+    def add(path: str, root_rel: str | None, root: str | None = None) -> None:
         if root_rel is not None and not _wanted(root_rel, globs):
             return
+        refused, size, exists = None, 0, False
         try:
             st = os.stat(path)
+            size, exists = st.st_size, True
             if not stat.S_ISREG(st.st_mode):
-                return  # FIFOs, sockets, devices: reading them could block forever
-            size = st.st_size
+                refused, size = not_a_regular_file(st.st_mode), 0
         except OSError:
-            size = 0  # a broken link: the worker reports it as an error entry
+            pass  # a broken link: the worker reports it as an error entry
         abspath = os.path.abspath(path)
-        if os.path.realpath(abspath) in skip:
+        real = os.path.realpath(abspath)
+        if real in skip:
             return
+        if root is not None and exists and refused is None and os.path.islink(path) and not _inside(real, root):
+            refused, size = InputError("outside_input", f"symbolic link to {real}, outside the input folder: "
+                                                        "not read (name the file itself to read it)"), 0
         rel = PurePath(os.path.relpath(abspath, base))
         if rel not in seen:
             seen.add(rel)
-            items.append(Item(path, abspath, rel, size))
+            items.append(Item(path, abspath, rel, size, refused))
 
     for name in inputs:
         if not os.path.isdir(name):
             add(name, None)  # named explicitly: taken whatever its suffix
             continue
+        root = os.path.realpath(name)
         for dirpath, dirnames, filenames in os.walk(name):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
                                  and os.path.realpath(os.path.join(dirpath, d)) not in skip)
             for fname in sorted(filenames):
                 if not fname.startswith("."):
                     path = os.path.normpath(os.path.join(dirpath, fname))
-                    add(path, PurePath(os.path.relpath(path, name)).as_posix())
+                    add(path, PurePath(os.path.relpath(path, name)).as_posix(), root)
     return items
+
+
+def _inside(path: str, folder: str) -> bool:
+    return os.path.commonpath([path, folder]) == folder
 
 
 def _wanted(rel: str, globs: list[str]) -> bool:
@@ -611,6 +625,8 @@ def _run(opts: BatchOptions, reporter: Reporter, summary: Summary) -> None:
                     next_submit += 1
                     open_bytes += item.size
                     try:
+                        if item.refused is not None:
+                            raise item.refused
                         target = output_path(opts.out, item.rel, real_dirs)
                     except InputError as exc:
                         finished(index, _failure(item.path, exc))

@@ -120,7 +120,7 @@ def _decode_html(data: bytes) -> Decoded:
         except UnicodeDecodeError:
             try:
                 return Decoded(data.decode(declared), declared)
-            except UnicodeDecodeError:
+            except (UnicodeError, LookupError):  # the declaration is wrong: detect instead
                 pass
     return decode_bytes(data)
 
@@ -133,11 +133,19 @@ def _declared_charset(data: bytes) -> str | None:
     if name in ("gb2312", "gbk", "x-gbk", "gb_2312-80", "cp936"):
         return "gb18030"  # superset: pages labelled GB2312 routinely use GBK characters
     try:
-        name = codecs.lookup(name).name.replace("_", "-")
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    name = info.name.replace("_", "-")
+    if not getattr(info, "_is_text_encoding", True) or name in _NOT_WEB_CHARSETS:
+        return None  # rot13, hex, zlib, unicode-escape …: Python codecs, never a page's charset
     # The declaration was readable as ASCII, so the bytes are not UTF-16/32 whatever it says.
     return None if name.startswith(("utf-16", "utf-32")) else name
+
+
+#: Text codecs of Python that no web page is written in: a <meta charset> naming one is ignored.
+_NOT_WEB_CHARSETS = {"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7",
+                     "charmap", "mbcs", "oem", "palmos"}
 
 
 def _is_furniture(node, tag: str) -> bool:
@@ -253,7 +261,7 @@ def read_docx(data: bytes, max_bytes: int | None = None) -> Decoded:
         from docx.table import Table
     except ImportError:
         raise _missing(".docx", "python-docx") from None
-    _refuse_zip_bomb(data, max_bytes)
+    data = _refuse_zip_bomb(data, max_bytes)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # the library raises many types for a damaged package
@@ -271,19 +279,64 @@ def read_docx(data: bytes, max_bytes: int | None = None) -> Decoded:
     return Decoded(_join_blocks(blocks), "utf-8", format="docx", hints=hints)
 
 
-def _refuse_zip_bomb(data: bytes, max_bytes: int | None) -> None:
-    """--max-bytes limits what a .docx unpacks to, not only the compressed file."""
+#: A Word package holds a few dozen parts; a zip of thousands is not one (and costs memory to list).
+MAX_DOCX_PARTS = 5000
+
+
+def _refuse_zip_bomb(data: bytes, max_bytes: int | None) -> bytes:
+    """--max-bytes limits what a .docx unpacks to, counted by the bytes its parts actually
+    inflate to: the zip directory may lie about their sizes.
+
+    Each part is inflated here in small steps, counting as it goes, and cut at the size the
+    directory gives it (a part that inflates beyond that fails its checksum and the file is
+    corrupt). The package is then rebuilt from the parts as read, stored without compression:
+    python-docx inflates a part in one call whatever the directory says, so it must never see
+    the original.
+    """
     import zipfile
+    import zlib
 
     limit = max_bytes or DEFAULT_MAX_BYTES
+    total = 0
+    clean = io.BytesIO()
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            unpacked = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf, zipfile.ZipFile(clean, "w", zipfile.ZIP_STORED) as out:
+            infos = zf.infolist()
+            if len(infos) > MAX_DOCX_PARTS:
+                raise InputError("corrupt", f"not a Word document: a zip of {len(infos)} files")
+            claimed = sum(info.file_size for info in infos)
+            if claimed > limit:
+                raise InputError("too_large", f".docx unpacks to {claimed} bytes, over the limit of {limit} "
+                                              "(raise it with --max-bytes)")
+            for info in infos:
+                if info.is_dir():
+                    continue
+                parts = []
+                with zf.open(info) as part:
+                    while chunk := part.read(1 << 16):
+                        total += len(chunk)
+                        if total > limit:
+                            raise InputError("too_large", f".docx unpacks to more than the limit of {limit} bytes "
+                                                          "(raise it with --max-bytes)")
+                        parts.append(chunk)
+                    if _more_to_inflate(part):
+                        raise InputError("corrupt", f"not a readable .docx: part {info.filename} inflates to more "
+                                                    f"than the {info.file_size} bytes its zip directory gives")
+                out.writestr(info.filename, b"".join(parts))
+    except InputError:
+        raise
+    except RuntimeError as exc:  # an encrypted part
+        raise InputError("encrypted", f".docx is password-protected ({exc})") from None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError) as exc:
         raise InputError("corrupt", f"not a readable .docx ({type(exc).__name__}: {exc})") from None
-    if unpacked > limit:
-        raise InputError("too_large", f".docx unpacks to {unpacked} bytes, over the limit of {limit} "
-                                      "(raise it with --max-bytes)")
+    return clean.getvalue()
+
+
+def _more_to_inflate(part) -> bool:
+    """Whether a zip part read to its declared size still holds compressed data (it lied). Reads
+    zipfile's reader state; where that is missing (another Python), the checksum check remains."""
+    tail = getattr(getattr(part, "_decompressor", None), "unconsumed_tail", b"")
+    return bool(getattr(part, "_compress_left", 0) or tail)
 
 
 def _table_lines(table, table_type) -> list[str]:

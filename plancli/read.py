@@ -100,22 +100,32 @@ def read_input(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES)
         raise InputError("unreadable", exc.strerror or str(exc)) from None
     if stat.S_ISDIR(st.st_mode):
         raise InputError("is_directory", "is a directory (use `plancli batch DIR` for folders)")
+    if not stat.S_ISREG(st.st_mode):
+        raise not_a_regular_file(st.st_mode)
     if st.st_size > max_bytes:
         raise InputError("too_large", f"file is {st.st_size} bytes, over the limit of {max_bytes} "
                                       "(raise it with --max-bytes)")
-    regular = stat.S_ISREG(st.st_mode)
     try:
         with open(p, "rb") as fh:
-            # A FIFO, device or /dev/fd pipe (`<(curl …)`) is read like standard input, up to the
-            # limit (/dev/zero ends); a FIFO waits for its writer, as `cat` does.
-            data = fh.read() if regular else _read_at_most(fh, max_bytes)
+            data = fh.read(st.st_size + 1)  # one allocation of the file's size
+            if len(data) > st.st_size:  # it grows while being read: up to the limit
+                data += _read_at_most(fh, max_bytes - len(data))
     except PermissionError:
         raise InputError("permission_denied", "permission denied") from None
     except OSError as exc:
         raise InputError("unreadable", exc.strerror or str(exc)) from None
-    if len(data) > max_bytes:  # grew while being read, or not a regular file
+    if len(data) > max_bytes:  # grew while being read
         raise InputError("too_large", f"more than the limit of {max_bytes} bytes (raise it with --max-bytes)")
     return RawInput(name, data)
+
+
+def not_a_regular_file(mode: int) -> InputError:
+    """Only regular files are read: opening a FIFO waits for a writer forever, a device (/dev/zero,
+    /dev/tty) never ends or waits for a person, a socket cannot be opened at all."""
+    what = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode)
+            else "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    return InputError("not_regular_file", f"not a regular file ({what}); to read a stream, pipe it to "
+                                          "standard input: plancli extract - < …")
 
 
 def _read_at_most(fh, max_bytes: int, chunk: int = 1 << 20) -> bytes:
