@@ -371,11 +371,15 @@ class _InlineExecutor(cf.Executor):
         return future
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the main process, which finishes the files in flight cleanly."""
+def _init_worker() -> None:
+    """Workers leave Ctrl-C to the main process, which finishes the files in flight cleanly, and
+    skip the timed check of user rules, which the main process has done (``_run``)."""
     import signal
 
+    from plancli import rules
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    rules.patterns_already_timed()
 
 
 def _pool_context():
@@ -411,7 +415,7 @@ def _executor(opts: BatchOptions, jobs: int) -> Iterator[tuple[cf.Executor, int]
         yield _InlineExecutor(), 1
     else:
         # a pool also for --jobs 1 when there are limits: only a worker can be stopped and replaced
-        workers = pool.LimitedPool(jobs, _pool_context(), opts.timeout, opts.max_memory, initializer=_ignore_sigint)
+        workers = pool.LimitedPool(jobs, _pool_context(), opts.timeout, opts.max_memory, initializer=_init_worker)
         try:
             yield workers, jobs * 4
         finally:
@@ -583,6 +587,7 @@ def _run(opts: BatchOptions, reporter: Reporter, summary: Summary) -> None:
     with _stopping_on_os_error(opts.out):
         opts.out.mkdir(parents=True, exist_ok=True)
     rules_dir = os.path.abspath(opts.rules_dir) if opts.rules_dir else None
+    ruleset(rules_dir).check()  # every rules file valid, user patterns timed: once, here
     workers_write = opts.engine != "dask"  # dask workers may not see OUTDIR
     made_now = generator(rules_dir, opts.keywords).model_dump()
 

@@ -125,7 +125,7 @@ def first_char_class(*patterns: str, flags: int = 0) -> str | None:
         try:
             tree = P.parse(pattern, flags)
             e, f, nullable = _first(list(tree), bool(tree.state.flags & re.IGNORECASE))
-        except (re.error, _Unknown):
+        except Exception:  # _Unknown, re.error, or a parser whose shape changed: no class
             return None
         if nullable or not (e or f):
             return None
@@ -143,18 +143,19 @@ def guard(pattern: str, flags: int = 0) -> str:
     """``pattern`` with a lookahead on its possible first characters, where that helps.
 
     Patterns that ``re`` already scans fast (a leading literal or class) and patterns whose first
-    characters cannot be stated are returned unchanged.
+    characters cannot be stated are returned unchanged, and so is every pattern when the private
+    parser does not behave as expected: the guard only ever saves time.
     """
     if P is None:
         return pattern
     try:
         tree = P.parse(pattern, flags)
-    except re.error:
+        items = list(tree)
+        if not items or not _worth_guarding(items, tree.state.flags) or tree.state.flags & re.VERBOSE:
+            return pattern  # (a verbose pattern is kept as written)
+        first = first_char_class(pattern, flags=flags)
+    except Exception:
         return pattern
-    items = list(tree)
-    if not items or not _worth_guarding(items, tree.state.flags) or tree.state.flags & re.VERBOSE:
-        return pattern  # (a verbose pattern is kept as written)
-    first = first_char_class(pattern, flags=flags)
     if first is None:
         return pattern
     # inline global flags, e.g. (?i), must stay at the very start of the pattern
@@ -174,13 +175,13 @@ def reach_before(pattern: str, literal: str) -> int | None:
         return None
     try:
         tree = P.parse(pattern)
+        if tree.state.flags & re.IGNORECASE:  # the literal's other cases would be missed
+            return None
+        items, wanted = list(tree), [(C.LITERAL, ord(c)) for c in literal]
+        for i in range(len(items)):
+            if items[i:i + len(wanted)] == wanted:
+                width = P.SubPattern(tree.state, items[:i]).getwidth()[1]
+                return width if isinstance(width, int) and 0 <= width < C.MAXREPEAT else None
     except Exception:  # another Python's internals: search everywhere
         return None
-    if tree.state.flags & re.IGNORECASE:  # the literal's other cases would be missed
-        return None
-    items, wanted = list(tree), [(C.LITERAL, ord(c)) for c in literal]
-    for i in range(len(items)):
-        if items[i:i + len(wanted)] == wanted:
-            width = P.SubPattern(tree.state, items[:i]).getwidth()[1]
-            return width if width < C.MAXREPEAT else None
     return None

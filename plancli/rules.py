@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo
 
 from plancli import regex_prefilter
 
@@ -91,13 +91,14 @@ def lint_pattern(pattern: str) -> str:
 # character the inner repeats cannot match, which fixes where each round ends (\d+(?:\+\d+)+).
 
 def _nested_repeat(pattern: str) -> bool:
+    """Reads Python's private parser: any surprise there (another Python, a changed tree) means
+    no verdict from this check; the text check, and for user rules the timed check, remain."""
     try:
         from re import _constants as C, _parser as P  # the parser behind re.compile
 
-        tree = P.parse(pattern)
-    except Exception:  # another Python's internals: the text check still applies
+        return bool(_has_nested(P.parse(pattern), C))
+    except Exception:
         return False
-    return _has_nested(tree, C)
 
 
 def _subsequences(op, av, C) -> list:
@@ -208,8 +209,23 @@ def _matches(atom, ch: str, C) -> bool:
     return hit != negate
 
 
-#: A regex field in a rules model: validated and linted at load.
-Pattern = Annotated[str, AfterValidator(lint_pattern)]
+def _checked_pattern(pattern: str, info: ValidationInfo) -> str:
+    """Lint every pattern; those of a user's rules file are also tried on adversarial text
+    (``plancli.regex_check``): judged by what they do, not only by their shape."""
+    lint_pattern(pattern)
+    if info.context and info.context.get("timed"):
+        from plancli import regex_check
+
+        probe = regex_check.too_slow(pattern)
+        if probe is not None:
+            raise ValueError(f"regex {_short(pattern)} takes too long on text made of its own pieces "
+                             f"({_short(probe, 30)}): catastrophic backtracking; make sure its alternatives "
+                             "and repeats cannot match the same text in several ways")
+    return pattern
+
+
+#: A regex field in a rules model: validated and linted at load (and timed, for user rules).
+Pattern = Annotated[str, AfterValidator(_checked_pattern)]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -319,8 +335,9 @@ def _rule_id_before(text: str, line: int | None) -> str | None:
     return None
 
 
-def parse_file(path: Path, model: type[M]) -> M:
-    """Read and validate one rules file, or raise :class:`RulesError`."""
+def parse_file(path: Path, model: type[M], timed: bool = False) -> M:
+    """Read and validate one rules file, or raise :class:`RulesError`; ``timed``: also try each
+    pattern on adversarial text (for rules files that are not the built-in, tested ones)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -340,7 +357,7 @@ def parse_file(path: Path, model: type[M]) -> M:
     if not isinstance(data, dict):
         raise RulesError(path, "expected a mapping with 'description' and 'rules'", line=1)
     try:
-        parsed = model.model_validate(data)
+        parsed = model.model_validate(data, context={"timed": timed})
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
@@ -395,7 +412,9 @@ class RuleSet:
         """The validated rules file ``name`` (one of ``RULE_FILES``)."""
         rf = self._files.get(name)
         if rf is None:
-            rf = self._files[name] = parse_file(self.paths[name], model_for(name))
+            path = self.paths[name]
+            timed = _time_user_patterns and path.parent != builtin_dir()
+            rf = self._files[name] = parse_file(path, model_for(name), timed=timed)
         return rf
 
     def check(self) -> dict[str, RuleFile]:
@@ -424,6 +443,17 @@ class RuleSet:
             return self._stat_all() == self._stamps
         except RulesError:
             return False
+
+
+#: Whether patterns of user rules files are timed at load (see :func:`patterns_already_timed`).
+_time_user_patterns = True
+
+
+def patterns_already_timed() -> None:
+    """This process uses rules another one has already checked (a batch worker: the main process
+    validated them): skip the timed check, which costs up to a second for a whole rules folder."""
+    global _time_user_patterns
+    _time_user_patterns = False
 
 
 _sets: dict[Path | None, RuleSet] = {}

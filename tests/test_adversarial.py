@@ -373,9 +373,9 @@ def test_output_path_refuses_to_leave_the_folder(tmp_path):
 
 
 def test_inputs_named_with_dotdot_and_symlinks_stay_inside_outdir(tmp_path):
-    """Files named through '..' and symbolic links (to files and folders outside the input
-    folder) are read, and every output lands inside OUTDIR; a planted symlink at an output's
-    place is refused and the file it points to is left alone."""
+    """Files named through '..' are read, symbolic links found in the walk that lead outside the
+    input folder (to a file or a folder) are not followed, and every output lands inside OUTDIR;
+    a planted symlink at an output's place is refused and the file it points to is left alone."""
     text = next(SAMPLES.glob("000_*.txt")).read_bytes()
     (tmp_path / "in" / "sub").mkdir(parents=True)
     (tmp_path / "other").mkdir()
@@ -399,10 +399,10 @@ def test_inputs_named_with_dotdot_and_symlinks_stay_inside_outdir(tmp_path):
         assert out in p.resolve().parents or p.resolve() == out, f"{p} written outside OUTDIR"
     assert victim.read_text(encoding="utf-8") == "precious"
     errors = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [e["error"]["kind"] for e in errors] == ["unsafe_output_path"]
-    assert errors[0]["source"]["path"].endswith("planted.txt")
+    assert [e["error"]["kind"] for e in errors] == ["outside_input", "unsafe_output_path"]
+    assert errors[0]["source"]["path"].endswith("link.txt") and errors[1]["source"]["path"].endswith("planted.txt")
     assert (tmp_path / "out" / "in" / "a.txt.json").exists()
-    assert (tmp_path / "out" / "in" / "link.txt.json").exists()  # a linked file is an input like any other
+    assert not (tmp_path / "out" / "in" / "link.txt.json").exists()  # it leads out of the input folder
     assert (tmp_path / "out" / "other" / "b.txt.json").exists()
     assert not list((tmp_path / "out").rglob("dirlink*")), "symlinked folders are not followed"
 
