@@ -148,3 +148,60 @@ def test_unusual_meta_charset_through_the_cli(tmp_path):
     run = measured.run(["extract", "page.html"], tmp_path)
     assert run.returncode == 0, run.lines
     assert json.loads(run.stdout)["targets"][0]["value"] == 1600
+
+
+# --- random bytes: the mojibake step bounds its work -------------------------------------------
+
+def _random_inputs(folder: Path) -> dict[str, Path]:
+    import random
+
+    rng = random.Random(7)
+    size = 1_000_000
+    made = {
+        "any-bytes": bytes(rng.randrange(1, 256) for _ in range(size)),
+        "gb-lead-bytes": bytes(rng.randrange(0x81, 0xFF) if rng.random() < 0.9 else rng.randrange(0x20, 0x7F)
+                               for _ in range(size)),
+        "cjk-with-marks": "".join(chr(rng.randrange(0x4E00, 0x9FFF)) if rng.random() < 0.9 else rng.choice("?h a1。,")
+                                  for _ in range(size // 3)).encode(),
+    }
+    paths = {}
+    for name, data in made.items():
+        paths[name] = folder / f"{name}.txt"
+        paths[name].write_bytes(data)
+    return paths
+
+
+def test_random_bytes_cost_about_what_real_text_costs(tmp_path):
+    """Random bytes read as text have a "lost byte" mark every few characters; scoring each as a
+    mojibake repair cost 0.3 s per KB (a megabyte ran for hours). Now such text is recognised and
+    left alone, and the work is bounded in any case: a megabyte costs a small multiple of a
+    megabyte of a real plan, measured in the same test."""
+    real = tmp_path / "real.txt"
+    plan = next(SAMPLES.glob("002_*.txt")).read_bytes()
+    real.write_bytes((plan * (1_000_000 // len(plan) + 1))[:1_000_000].decode("utf-8", "ignore").encode())
+    baseline = measured.run(["extract", "real.txt", "-o", "real.json"], tmp_path)
+    assert baseline.returncode == 0, baseline.lines
+    for name, path in _random_inputs(tmp_path).items():
+        run = measured.run(["extract", path.name, "-o", f"{name}.json"], tmp_path, timeout=600)
+        assert run.returncode == 0, run.lines
+        repairs = {r["kind"]: r for r in json.loads((tmp_path / f"{name}.json").read_text())["source"]["repairs"]}
+        assert repairs["mojibake_not_examined"]["count"] > 1000, repairs
+        assert "random or binary data?" in repairs["mojibake_not_examined"]["examples"][0]
+        assert run.cpu < 3 * baseline.cpu + 2, f"{name}: {run.cpu:.1f} s of CPU, a real plan {baseline.cpu:.1f} s"
+
+
+def test_mojibake_work_is_bounded_and_what_is_left_is_recorded():
+    """Damage that looks real but comes in hundreds of places: the first ones are examined, the
+    rest are counted in the repairs, not dropped silently."""
+    from plancli.normalize import mojibake
+
+    rules = mojibake.rules()
+    damaged = "享受國有科研機構待遇?!笆\ue1a2奈濉逼陂g各縣區及功能板塊。\n" + "推進高質量發展加快建設創新型城市。" * 12
+    assert mojibake.repair_mojibake(damaged, rules).text.startswith("享受國有科研機構待遇。“十四五”期間")
+    text = damaged * 300
+    result = mojibake.repair_mojibake(text, rules)
+    count, why = result.not_examined["mojibake_not_examined"]
+    bound = mojibake._MIN_RUNS + len(text) // mojibake._CHARS_PER_RUN
+    assert count >= 300 - bound and "over the bound of" in why
+    repaired = result.text.count("“十四五”期間")
+    assert 0 < repaired <= bound and result.text.count("逼陂g") == 300 - repaired

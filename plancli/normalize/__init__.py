@@ -101,6 +101,8 @@ def _one_pass(text: str, rs) -> tuple[str, str | None, list[Repair], bool]:
         if getattr(result, "flagged", None):
             repairs.append(Repair(kind=f"{kind}_uncertain", count=len(result.flagged),
                                   examples=result.flagged[:5]))
+        for what, (count, why) in getattr(result, "not_examined", {}).items():
+            repairs.append(Repair(kind=what, count=count, examples=[why]))
         return result.text
 
     text = record("control_characters_removed", characters.clean(text))

@@ -19,6 +19,12 @@ What still looks damaged is left alone and reported in ``StepResult.flagged``.
 
 The frequencies are read only when the text contains a run of that shape, so clean text pays
 nothing, and then only for the characters scored (``wordfreq``): jieba itself is not loaded.
+Scoring a run costs a few milliseconds, and a damaged page has a handful of runs; random or
+binary bytes decoded as text have one every few characters. So the work is bounded: text with
+more than one suspicious run per ``_DENSE`` characters is not a damaged page and is left
+alone, and at most ``_MIN_RUNS`` plus one run per ``_CHARS_PER_RUN`` characters is
+examined (the real pages seen need a tenth of that); what was not examined is recorded as
+``mojibake_not_examined``, never dropped silently.
 The rules repeat until the text stops changing (every repair shortens the text or turns a stray
 ASCII letter into a character, so this ends), which makes the step idempotent.
 """
@@ -399,12 +405,45 @@ def _silent_repair(text: str, rule: MojibakeRule, r: MojibakeRules, scorer: _Sco
     return _choose(text, end, options, rule, r, scorer)
 
 
-def _apply_shift(result: StepResult, rule: MojibakeRule, r: MojibakeRules) -> bool:
-    """Repair every run this rule finds, right to left so earlier positions stay valid."""
+#: The work bound (see the module docstring): runs examined per text, beyond a floor.
+_MIN_RUNS = 50
+_CHARS_PER_RUN = 2000
+#: More than one suspicious run per this many characters: not a damaged page at all.
+_DENSE = 50
+_NOT_EXAMINED = "mojibake_not_examined"
+
+
+class _Budget:
+    """How many more runs one call of :func:`repair_mojibake` may examine."""
+
+    def __init__(self, text: str):
+        self.chars = len(text)
+        self.total = self.left = _MIN_RUNS + len(text) // _CHARS_PER_RUN
+
+    def take(self, found: list, result: StepResult) -> list:
+        """The runs of ``found`` to examine; the others are recorded as not examined."""
+        kept = found[:max(self.left, 0)]
+        self.left -= len(kept)
+        if len(kept) < len(found):
+            self.skip(result, len(found) - len(kept), self.over)
+        return kept
+
+    @property
+    def over(self) -> str:
+        return f"over the bound of {self.total} places examined in a text of this length: left as they are"
+
+    @staticmethod
+    def skip(result: StepResult, count: int, why: str) -> None:
+        before, _ = result.not_examined.get(_NOT_EXAMINED, (0, ""))
+        result.not_examined[_NOT_EXAMINED] = (before + count, why)
+
+
+def _apply_shift(result: StepResult, rule: MojibakeRule, r: MojibakeRules, budget: _Budget) -> bool:
+    """Repair every run this rule finds (within ``budget``), right to left so earlier positions stay valid."""
     finder, repair = ((_lost_byte_runs, _lost_byte_repair) if rule.method == "lost_byte"
                       else (_silent_runs, _silent_repair))
     text = result.text
-    found = list(finder(text, rule, r))
+    found = budget.take(list(finder(text, rule, r)), result)
     if not found:
         return False
     scorer = _get_scorer(r)
@@ -435,8 +474,9 @@ def _apply_table(result: StepResult, rule: MojibakeRule) -> bool:
     return changed
 
 
-def _flags(text: str, r: MojibakeRules) -> list[str]:
-    """What still looks damaged: marks next to non-ASCII text, garbage before a glued letter."""
+def _flags(text: str, r: MojibakeRules, limit: int) -> tuple[list[str], int]:
+    """What still looks damaged: marks next to non-ASCII text, garbage before a glued letter
+    (at most ``limit`` of those are scored); and how many glued letters were left unscored."""
     spans: list[list[int]] = []
     for i in _marks_by_non_ascii(text, r):
         left, right = _line_context(text, i, i + 1, r.context)
@@ -447,9 +487,13 @@ def _flags(text: str, r: MojibakeRules) -> list[str]:
             spans.append([start, end])
     found = [text[a:b] for a, b in spans]
     scorer = None
-    for j in _glued(text):
+    scored = 0
+    glued = _glued(text)
+    for n, j in enumerate(glued):
         if text[j] in r.mask_letters:
             continue
+        if scored == limit:
+            return list(dict.fromkeys(found)), len(glued) - n
         k = j
         while k > 0 and j - k < 3 and not text[k - 1].isascii() and _gb2(text[k - 1], r.encoding):
             k -= 1
@@ -457,9 +501,10 @@ def _flags(text: str, r: MojibakeRules) -> list[str]:
         if not run:
             continue
         scorer = scorer or _get_scorer(r)
+        scored += 1
         if scorer.mean(run) < r.implausible_below:
             found.append(run + text[j:j + 2].split("\n", 1)[0])
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(found)), 0
 
 
 _MAX_PASSES = 20
@@ -469,6 +514,13 @@ def repair_mojibake(text: str, rules: MojibakeRules, flag: bool = True) -> StepR
     """Apply the rules in order until the text stops changing; then flag what still looks bad
     (unless ``flag`` is false: a caller that only asks whether the text would change)."""
     result = StepResult(text)
+    budget = _Budget(text)
+    # random or binary bytes read as text: suspicious places everywhere, and none a repair
+    places = len(_marks_by_non_ascii(text, rules)) + len(_glued(text))
+    garbage = places > _MIN_RUNS and places * _DENSE > len(text)
+    if garbage:
+        budget.skip(result, places, f"{places} suspicious places in {len(text)} characters, far more than a "
+                                    "damaged page has (random or binary data?): left as they are")
     changed, passes = True, 0
     suspicious = None  # _suspicious(result.text), kept until the text changes
     while changed and passes < _MAX_PASSES:  # the bound only guards against a looping table
@@ -478,14 +530,18 @@ def repair_mojibake(text: str, rules: MojibakeRules, flag: bool = True) -> StepR
                 if _apply_table(result, rule):
                     changed, suspicious = True, None
                 continue
+            if garbage:
+                continue
             if suspicious is None:
                 suspicious = _suspicious(result.text, rules)
-            if suspicious and _apply_shift(result, rule, rules):
+            if suspicious and _apply_shift(result, rule, rules, budget):
                 changed, suspicious = True, None
-    if not flag:
+    if not flag or garbage:
         return result
     if suspicious is None:
         suspicious = _suspicious(result.text, rules)
     if suspicious:
-        result.flagged = _flags(result.text, rules)
+        result.flagged, unscored = _flags(result.text, rules, budget.total)
+        if unscored:
+            budget.skip(result, unscored, budget.over)
     return result

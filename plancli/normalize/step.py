@@ -16,6 +16,9 @@ class StepResult:
     #: The step joined text that earlier steps have already passed (a phrase removed mid-line),
     #: so the pipeline must run again to reach a fixed point.
     rejoined: bool = False
+    #: Places the step did not even examine, by reason (``kind -> (count, explanation)``): a
+    #: bound on its work was reached. Recorded in ``source.repairs`` like any repair.
+    not_examined: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def note(self, before: str, after: str, limit: int = 5) -> None:
         self.count += 1
