@@ -263,18 +263,26 @@ def output_path(out_dir: Path, rel: PurePath, real_dirs: dict[Path, str] | None 
 # The work done per file
 
 def process_file(path: str, display: str, rules_dir: str | None, max_bytes: int,
-                 keywords: bool = False) -> Outcome:
-    """Extract one file (run in a worker); any failure becomes a FailedDocument."""
+                 keywords: bool = False, target: Path | None = None, keep_json: bool = True) -> Outcome:
+    """Extract one file (run in a worker); any failure becomes a FailedDocument. With a
+    ``target``, the document is written there (:func:`_write_document`), and its JSON comes back
+    only when ``keep_json``."""
     raw = None
     try:
         rs = ruleset(rules_dir)  # made once per worker process and rules folder
         raw = RawInput(display, read_input(path, max_bytes=max_bytes).data)
-        doc = extract_prepared(prepare_raw(raw, rs, max_bytes), rs, keywords)
+        nbytes = raw.size
+        doc = extract_prepared(prepare_raw(raw, rs, max_bytes, keep_bytes=False), rs, keywords)
+        counts = {k: len(getattr(doc, k)) for k in RECORD_KINDS}
+        if target is not None:
+            failed = _write_document(target, doc)
+            if failed is not None:
+                return failed
+        return Outcome("done", emit.to_json(doc) if keep_json or target is None else "", counts, nbytes)
     except Exception as exc:  # every failure of one file is that file's error entry
         if limits.limit_error(exc) is not None:
             pool.retire()  # out of memory: a fresh worker takes the next chunk
         return _failure(display, exc, raw)
-    return Outcome("done", emit.to_json(doc), {k: len(getattr(doc, k)) for k in RECORD_KINDS}, len(raw.data))
 
 
 @dataclass
@@ -296,10 +304,8 @@ def process_files(tasks: list[Task], rules_dir: str | None, max_bytes: int, keyw
     outcomes = []
     for i, task in enumerate(tasks):
         pool.file_started(i)  # the pool's parent knows which file a stopped worker was on
-        outcome = process_file(task.path, task.display, rules_dir, max_bytes, keywords)
-        if task.target is not None:
-            outcome = _write_output(Path(task.target), outcome, keep_json)
-        outcomes.append(outcome)
+        target = Path(task.target) if task.target is not None else None
+        outcomes.append(process_file(task.path, task.display, rules_dir, max_bytes, keywords, target, keep_json))
     return outcomes
 
 
@@ -307,11 +313,25 @@ def _failure(display: str, exc: BaseException, raw: RawInput | None = None) -> O
     exc = limits.limit_error(exc) or exc  # out of memory is neither an internal error nor a corrupt file
     kind = getattr(exc, "kind", None) or "internal_error"
     message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-    source = Source(path=display, sha256=raw.sha256 if raw else None, bytes=len(raw.data) if raw else None)
+    source = Source(path=display, sha256=raw.sha256 if raw else None, bytes=raw.size if raw else None)
     doc = FailedDocument(source=source, error=ErrorInfo(kind=kind, message=message))
     trace = None if isinstance(exc, InputError) else "".join(traceback.format_exception(exc))
-    return Outcome("failed", emit.to_json(doc), nbytes=len(raw.data) if raw else 0,
+    return Outcome("failed", emit.to_json(doc), nbytes=raw.size if raw else 0,
                    error=f"{kind}: {message}", trace=trace)
+
+
+def _write_document(target: Path, doc) -> Outcome | None:
+    """Write one document's JSON file, record by record (:func:`emit.write_json`); None when
+    written, else the failure (see :func:`_write_output`)."""
+    try:
+        with emit.atomic_writer(target, durable=False) as fh:
+            emit.write_json(doc, fh)
+            fh.write("\n")
+    except (OSError, UnicodeError) as exc:
+        failed = _failure(doc.source.path, InputError("output_error", f"cannot write {target}: "
+                                                                      f"{getattr(exc, 'strerror', None) or exc}"))
+        return replace(failed, write_errno=getattr(exc, "errno", None))
+    return None
 
 
 def _write_output(target: Path, outcome: Outcome, keep_json: bool) -> Outcome:

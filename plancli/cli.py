@@ -164,13 +164,16 @@ def extract(
                 emit.write_tables([d for d in results if not hasattr(d, "error")], out)
             elif format is Format.jsonl:
                 for doc in results:
-                    out.write(emit.to_json(doc) + "\n")
+                    emit.write_json(doc, out)  # record by record: no second copy of a large document
+                    out.write("\n")
             else:
                 good = results if len(files) > 1 else [d for d in results if not hasattr(d, "error")]
                 if len(files) == 1 and good:
-                    out.write(emit.to_json(good[0], indent=2) + "\n")
+                    emit.write_json(good[0], out, indent=2)
+                    out.write("\n")
                 elif len(files) > 1:
-                    out.write(emit.to_json_array(good) + "\n")
+                    emit.write_json(good, out, indent=2)
+                    out.write("\n")
     except BrokenPipeError:
         raise
     except OSError as exc:  # --output is a folder, not writable, the disk is full …

@@ -39,6 +39,90 @@ def to_json_array(models: list[BaseModel]) -> str:
     return _escape_surrogates(json.dumps([m.model_dump(mode="json") for m in models], ensure_ascii=False, indent=2))
 
 
+def json_pieces(value, indent: int | None = None, level: int = 0) -> Iterator[str]:
+    """The text of ``to_json`` (or ``to_json_array`` for a list of models), piece by piece.
+
+    The same characters as ``json.dumps(model.model_dump(mode="json"))``, but a document's lists
+    of records are dumped one record at a time: a document of 100,000 targets never exists as
+    one dict tree and one string beside its models (that was most of a large run's memory)."""
+    if isinstance(value, list):
+        yield from _json_container("[", "]", [(None, v) for v in value], indent, level, json_pieces)
+    else:
+        dumped = value.model_dump(mode="json", exclude=set(_record_lists(value)))
+        items = [(name, dumped[name] if name in dumped else getattr(value, name)) for name in type(value).model_fields]
+        yield from _json_container("{", "}", items, indent, level, _records)
+
+
+def _record_lists(model: BaseModel) -> list[str]:
+    """Fields of ``model`` that hold lists of models (a document's records)."""
+    return [name for name in type(model).model_fields
+            if isinstance(v := getattr(model, name), list) and v and isinstance(v[0], BaseModel)]
+
+
+#: Records dumped per call of ``json.dumps``: few enough to keep memory small, enough to keep
+#: the encoder's set-up per call out of the time.
+_RECORDS_PER_DUMP = 256
+
+
+def _records(value: list, indent: int | None, level: int) -> Iterator[str]:
+    """A non-empty list of records as the JSON array ``json.dumps`` would write, in batches."""
+    pad = "" if indent is None else "\n" + " " * (indent * (level + 1))
+    close = "" if indent is None else "\n" + " " * (indent * level)
+    between = ", " if indent is None else "," + pad
+    yield "[" + pad
+    for i in range(0, len(value), _RECORDS_PER_DUMP):
+        if i:
+            yield between
+        text = _dumps([r.model_dump(mode="json") for r in value[i:i + _RECORDS_PER_DUMP]], indent, level)
+        yield _escape_surrogates(text[1 + len(pad):-(1 + len(close))])  # without this batch's own brackets
+    yield close + "]"
+
+
+def _json_container(open_: str, close: str, items: list, indent: int | None, level: int, nested) -> Iterator[str]:
+    """``items`` ((key or None, value) pairs) as a JSON object or array; values that are models or
+    lists of models go through ``nested``, the others are dumped at once."""
+    if not items:
+        yield open_ + close
+        return
+    if indent is None:
+        first, between, last = open_, ", ", close
+    else:
+        pad = "\n" + " " * (indent * (level + 1))
+        first, between, last = open_ + pad, "," + pad, "\n" + " " * (indent * level) + close
+    yield first
+    for i, (key, value) in enumerate(items):
+        if i:
+            yield between
+        if key is not None:
+            yield json.dumps(key) + ": "
+        if nested is not None and (isinstance(value, BaseModel) or (isinstance(value, list) and value
+                                                                    and isinstance(value[0], BaseModel))):
+            yield from nested(value, indent, level + 1)
+        else:
+            yield _escape_surrogates(_dumps(value, indent, level + 1))
+    yield last
+
+
+def _dumps(value, indent: int | None, level: int) -> str:
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    if indent and level and "\n" in text:
+        text = text.replace("\n", "\n" + " " * (indent * level))
+    return text
+
+
+def write_json(value, out: IO[str], indent: int | None = None, chunk: int = 1 << 16) -> None:
+    """Write :func:`json_pieces` of ``value`` to ``out`` in chunks of about ``chunk`` characters."""
+    buffer: list[str] = []
+    size = 0
+    for piece in json_pieces(value, indent):
+        buffer.append(piece)
+        size += len(piece)
+        if size >= chunk:
+            out.write("".join(buffer))
+            buffer, size = [], 0
+    out.write("".join(buffer))
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

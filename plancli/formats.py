@@ -75,6 +75,7 @@ def read_html(data: bytes) -> Decoded:
         decoded.repairs.append(Repair(kind="html_too_deep_read_as_text", count=1))
         return decoded
     tree = LexborHTMLParser(decoded.text)
+    decoded.text = ""  # the parser keeps its own copy: a large page need not be held twice
     root = tree.body or tree.root
     text = _join_blocks(_html_blocks(root)) if root is not None else ""
     return Decoded(text, decoded.encoding, format="html", repairs=decoded.repairs,
@@ -90,7 +91,8 @@ _TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*?(/?)>")
 def _nesting_depth(html: str) -> int:
     """The deepest element nesting of the page, counted from its tags (no tree built)."""
     depth = deepest = 0
-    for closing, name, self_closing in _TAG.findall(html):
+    for m in _TAG.finditer(html):  # (not findall: a list of every tag of a large page)
+        closing, name, self_closing = m.groups()
         if name.lower() in _VOID or self_closing:
             continue
         depth = max(0, depth - 1) if closing else depth + 1
@@ -172,7 +174,7 @@ def _inside(node, tag: str) -> bool:
 
 def _html_blocks(root) -> list[str]:
     """Text lines in document order; iterative so deeply nested pages cannot overflow the stack."""
-    total = len(root.text(deep=True) or "")
+    total = None  # the page's text length, measured when furniture is first met
     blocks: list[str] = []
     line: list[str] = []
 
@@ -198,8 +200,11 @@ def _html_blocks(root) -> list[str]:
             continue
         # Furniture is dropped unless it holds most of the page (a site wrapping everything in
         # <div class="menu-page"> must not lose the article).
-        if _is_furniture(node, tag) and len(node.text(deep=True) or "") < total * 0.5:
-            continue
+        if _is_furniture(node, tag):
+            if total is None:
+                total = len(root.text(deep=True) or "")
+            if len(node.text(deep=True) or "") < total * 0.5:
+                continue
         if tag in _BLOCK_TAGS:
             flush()
             stack.append((node, True))

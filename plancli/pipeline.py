@@ -79,14 +79,20 @@ class Prepared:
 Rules = RuleSet | str | os.PathLike[str] | None
 
 
-def prepare(path: str | os.PathLike[str], rules: Rules = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared:
+def prepare(path: str | os.PathLike[str], rules: Rules = None, max_bytes: int = DEFAULT_MAX_BYTES,
+            keep_bytes: bool = True) -> Prepared:
     """Read and normalise one input (the text ``plancli normalize`` prints)."""
     raw = read_input(path, max_bytes=max_bytes)
-    return prepare_raw(raw, rules, max_bytes)
+    return prepare_raw(raw, rules, max_bytes, keep_bytes)
 
 
-def prepare_raw(raw: RawInput, rules: Rules = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared:
+def prepare_raw(raw: RawInput, rules: Rules = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                keep_bytes: bool = True) -> Prepared:
+    """Decode and normalise ``raw``; ``keep_bytes=False`` drops its bytes once decoded (their
+    sha256 and size stay): memory then holds the input once, as text, not twice."""
     decoded = decode_input(raw, max_bytes)
+    if not keep_bytes:
+        raw.release()
     return Prepared(raw, decoded, normalize_text(decoded.text, ruleset(rules)))
 
 
@@ -94,7 +100,7 @@ def extract(path: str | os.PathLike[str], rules: Rules = None, max_bytes: int = 
             keywords: bool = False) -> Document:
     """Extract every record from the document at ``path`` (``-`` for standard input)."""
     rs = ruleset(rules)
-    return extract_prepared(prepare(path, rs, max_bytes), rs, keywords)
+    return extract_prepared(prepare(path, rs, max_bytes, keep_bytes=False), rs, keywords)
 
 
 def extract_text(text: str, rules: Rules = None, path: str = "<text>", keywords: bool = False) -> Document:
@@ -115,7 +121,7 @@ def extract_prepared(prep: Prepared, rules: Rules = None, keywords: bool = False
     found_metadata = metadata.extract_metadata(text, rs, prep.decoded.hints)
     kind = metadata.document_kind(found_metadata, text, rs)
     ctx = Context(text, structure, language, rs, keywords, kind, found_metadata)
-    source = Source(path=prep.raw.path, sha256=prep.raw.sha256, bytes=len(prep.raw.data),
+    source = Source(path=prep.raw.path, sha256=prep.raw.sha256, bytes=prep.raw.size,
                     encoding=prep.decoded.encoding, format=prep.decoded.format, language=language,
                     script=prep.normalized.script if language == "zh" else None,
                     repairs=prep.decoded.repairs + prep.normalized.repairs)

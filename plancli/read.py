@@ -10,6 +10,7 @@ heuristic); we only narrow it to the encodings Chinese and English pages actuall
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import os
 import re
@@ -73,9 +74,19 @@ class RawInput:
     path: str
     data: bytes
 
-    @property
+    @functools.cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
+
+    @functools.cached_property
+    def size(self) -> int:
+        return len(self.data)
+
+    def release(self) -> None:
+        """Forget the bytes, keeping their digest and size: once decoded, a large input need not
+        stay in memory beside its text while it is normalised and extracted."""
+        _ = self.sha256, self.size
+        self.data = b""
 
 
 def read_input(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> RawInput:

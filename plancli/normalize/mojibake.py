@@ -537,6 +537,7 @@ def repair_mojibake(text: str, rules: MojibakeRules, flag: bool = True) -> StepR
             if suspicious and _apply_shift(result, rule, rules, budget):
                 changed, suspicious = True, None
     if not flag or garbage:
+        _forget()
         return result
     if suspicious is None:
         suspicious = _suspicious(result.text, rules)
@@ -544,4 +545,11 @@ def repair_mojibake(text: str, rules: MojibakeRules, flag: bool = True) -> StepR
         result.flagged, unscored = _flags(result.text, rules, budget.total)
         if unscored:
             budget.skip(result, unscored, budget.over)
+    _forget()
     return result
+
+
+def _forget() -> None:
+    """Drop the texts the position caches hold (each may be a whole large document)."""
+    _marks.cache_clear()
+    _glued.cache_clear()

@@ -29,6 +29,24 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
+#: Texts longer than this are converted a block of lines at a time: OpenCC copies its input
+#: and output several times over (UTF-8, C++ strings), so one call on 100 MB held ~5 copies.
+_BLOCK = 1 << 20
+
+
+def _convert(text: str) -> str:
+    """t2s of ``text``, in blocks that end at line breaks (phrases never span lines)."""
+    if len(text) <= _BLOCK:
+        return _converter().convert(text)
+    out, start = [], 0
+    while start < len(text):
+        end = text.find("\n", start + _BLOCK)
+        end = len(text) if end < 0 else end + 1
+        out.append(_converter().convert(text[start:end]))
+        start = end
+    return "".join(out)
+
+
 def _at_most(pattern: re.Pattern[str], text: str, limit: int) -> bool:
     """Whether ``pattern`` matches ``text`` at most ``limit`` times; stops looking after that
     (an English page has tens of thousands of letters, and only a few Chinese characters)."""
@@ -42,20 +60,19 @@ def to_simplified(text: str) -> tuple[str | None, StepResult]:
     are still converted, but the script is only reported when Chinese is the page's language
     (the same share ``segment.detect_language`` uses).
     """
-    cjk = sum(map(len, _CJK_RUNS.findall(text)))
+    cjk = sum(m.end() - m.start() for m in _CJK_RUNS.finditer(text))  # no list of runs: no copy
     if not cjk:
         return None, StepResult(text)
-    converted = _converter().convert(text)
+    converted = _convert(text)
     result = StepResult(converted)
     # Latin letters are at most the non-CJK characters: mostly-Chinese pages need no count.
     is_chinese = cjk * 3 >= len(text) - cjk or _at_most(_LATIN, text, cjk * 3)
     if converted == text:  # the usual case for Simplified pages: no per-character comparison
         return ("simplified" if is_chinese else None), result
     if len(converted) == len(text):
-        changed = [(a, b) for a, b in zip(text, converted) if a != b]
-        result.count = len(changed)
-        for a, b in changed[:5]:
-            result.examples.append(f"{a} -> {b}")
+        changed = ((a, b) for a, b in zip(text, converted) if a != b)
+        result.examples = [f"{a} -> {b}" for a, b in itertools.islice(changed, 5)]
+        result.count = len(result.examples) + sum(1 for _ in changed)
     else:  # a phrase conversion changed the length; count the differing characters roughly
         result.count = sum(1 for a, b in zip(text, converted) if a != b) or 1
     if not is_chinese:
