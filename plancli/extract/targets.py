@@ -192,17 +192,37 @@ class _Where:
     granted_clause: bool  # the clause names a grant: its percentage is a share of cost
 
 
+class _Spans:
+    """Whether a position lies in any of some [start, end) spans: a binary search over their
+    union (testing every span for every sentence was quadratic on a long page of tables)."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for a, b in sorted(spans):
+            if self.starts and a <= self.ends[-1]:
+                self.ends[-1] = max(self.ends[-1], b)
+            elif a < b:
+                self.starts.append(a)
+                self.ends.append(b)
+
+    def __call__(self, pos: int) -> bool:
+        i = bisect.bisect_right(self.starts, pos) - 1
+        return i >= 0 and pos < self.ends[i]
+
+
 def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int, int]]) -> list[Target]:
     """Targets stated in prose: sentence by sentence, clause by clause, quantity by quantity."""
     text, found = ctx.text, []
     section_info: dict[str | None, _Section] = {}
     title_labels: dict[str, tuple[bool, bool]] = {}
     last_year: dict[str | None, int] = {}
-    report_parts = _report_parts(ctx, cues.report_part)
+    in_report = _Spans(_report_parts(ctx, cues.report_part))
+    in_table = _Spans(covered)
     # On a page of several articles, what precedes the first one is the site's header.
     body_start = ctx.structure.parts[0].span[0] if ctx.structure.parts else 0
     for s, e in ctx.sentences:
-        if s < body_start or (covered and any(a <= s < b for a, b in covered)):
+        if s < body_start or in_table(s):
             continue
         sec = ctx.structure.section_at(s)
         key = sec.id if sec else None
@@ -210,7 +230,7 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
             titles = [x.title for x in ctx.structure.ancestors(sec)[:MAX_TITLES] if x.kind == "heading"]
             section_info[key] = _Section(titles, tr, title_labels)
         info = section_info[key]
-        if info.is_background or (report_parts and any(a <= s < b for a, b in report_parts)):
+        if info.is_background or in_report(s):
             continue
         sentence = text[s:e]
         sentence_year = year_in(sentence, tr)
