@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus  # noqa: E402
+import hostile  # noqa: E402
 import measure  # noqa: E402
 import stages  # noqa: E402
 
@@ -70,6 +71,7 @@ def main() -> None:
     ap.add_argument("--sizes", help="comma-separated corpus sizes in MB for the per-MB cost (default 1,5)")
     ap.add_argument("--profile", action="store_true", help="pyinstrument: bench/out/profile.html + top frames")
     ap.add_argument("--record", action="store_true", help="write this run's output to bench/RESULTS.md")
+    ap.add_argument("--hostile-only", action="store_true", help="only the hostile and oversized inputs (a minute)")
     ap.add_argument("--wait-load", type=float, default=0.0, metavar="LOAD",
                     help="first wait (up to 10 minutes) for the 1-minute load average to drop below LOAD")
     args = ap.parse_args()
@@ -81,6 +83,11 @@ def main() -> None:
     if args.wait_load:
         measure.wait_for_low_load(args.wait_load, 600, say)
         say(f"starting at {measure.load()}")
+
+    if args.hostile_only:
+        say("\n== hostile and oversized inputs against a real plan of the same size (CPU and peak RSS of each run)")
+        hostile_verdicts(hostile.run(say))
+        return
 
     # per-machine caches (plancli's word table, jieba's dictionary cache) are built on first use
     subprocess.run([measure.PLANCLI, "extract", *map(str, sorted(corpus.SAMPLES.glob("*.txt")))],
@@ -184,6 +191,10 @@ def main() -> None:
         for self_s, incl_s, key in stages.profile([d.path for d in c.docs], html):
             say(f"  {self_s:6.2f}  {incl_s:7.2f}  {key}")
 
+    # --- hostile inputs --------------------------------------------------------------------------
+    say("\n== hostile and oversized inputs against a real plan of the same size (CPU and peak RSS of each run)")
+    hostile_figures = hostile.run(say)
+
     # --- targets ----------------------------------------------------------------------------------
     say(f"\n== targets  [{measure.load()}]")
     b1 = statistics.mean(r["wall"] for r in runs[1])
@@ -209,10 +220,22 @@ def main() -> None:
     verdict(not clean_loads["jieba"], f"a clean Simplified extract ({one.name}) does not load jieba"
             f" (opencc {'loaded' if clean_loads['opencc'] else 'not loaded'})")
 
+    hostile_verdicts(hostile_figures)
+
     corpus.OUT.mkdir(parents=True, exist_ok=True)
     (corpus.OUT / "last-run.txt").write_text("\n".join(LINES) + "\n", encoding="utf-8")
     if args.record:
         record(sys.argv[1:])
+
+
+def hostile_verdicts(figures: dict) -> None:
+    ratio, name = figures["worst_cpu_ratio"]
+    verdict(ratio <= 4, f"no hostile input costs more than 4x a real plan of its size: worst {ratio:.1f}x ({name})")
+    per_mb, name = figures["worst_rss_per_mb"]
+    verdict(per_mb <= 10, f"peak memory of a 20 MB input <= 10 MB per MB beyond the interpreter's: worst "
+                          f"{per_mb:.1f} ({name})")
+    rss, name = figures["largest_rss"]
+    verdict(rss < 1024**3, f"no run over 1 GB: largest {rss / 1024**2:.0f} MB ({name})")
 
 
 def record(argv: list[str]) -> None:
