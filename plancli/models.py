@@ -156,8 +156,8 @@ class Document(Model):
     schema_version: str = SCHEMA_VERSION
     source: Source
     #: What the document is, from its title and wording: plan (意见, 方案, 计划, 规划, 要点), division
-    #: (分工方案, 任务分解), measures (若干措施, 办法, 细则), notice, bulletin (统计公报), report; null
-    #: when the text does not say.
+    #: (分工方案, 任务分解), opinions (若干意见), measures (若干措施, 办法, 细则), notice, bulletin
+    #: (统计公报), report (工作总结: past work); null when the text does not say.
     kind: str | None = None
     metadata: Metadata = Field(default_factory=Metadata)
     sections: list[Section] = Field(default_factory=list)
