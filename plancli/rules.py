@@ -307,10 +307,15 @@ _EXPECTED = {
 }
 
 
-def plain_message(err: dict) -> str:
+def plain_message(err: dict, rule_id: str | None = None) -> str:
     """A pydantic validation error in the words of a rules file: which key, and what is wrong
-    ("rules[3]: 'id' is missing"), not pydantic's "rules.3.id: Field required"."""
+    ("rules[3]: 'id' is missing"), not pydantic's "rules.3.id: Field required". With the
+    ``rule_id`` that the message names anyway, the path starts inside that rule."""
     loc = [p for p in err.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-"))]
+    if rule_id and len(loc) > 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        loc = loc[2:]
+        if len(loc) > 1 and loc[0] == rule_id:  # the tag of a union of rule kinds
+            loc = loc[1:]
 
     def path(parts) -> str:
         out = ""
@@ -382,8 +387,9 @@ def parse_file(path: Path, model: type[M]) -> M:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
-        raise RulesError(path, plain_message(err), line=_line_of(_nodes(text), loc),
-                         rule_id=_rule_id_at(data, loc)) from None
+        rule_id = _rule_id_at(data, loc)
+        raise RulesError(path, plain_message(err, rule_id), line=_line_of(_nodes(text), loc),
+                         rule_id=rule_id) from None
     seen: set[str] = set()
     for i, rule in enumerate(parsed.rules):
         if rule.id in seen:
