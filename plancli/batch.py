@@ -109,6 +109,7 @@ class Summary:
     bytes_read: int = 0  # input bytes processed this run (skipped files excluded)
     seconds: float = 0.0
     retried: int = 0  # files sent to a worker again because the one they were in died
+    ignored: dict[str, int] = field(default_factory=dict)  # files the folder walk left out, by kind
 
     def add(self, outcome: Outcome) -> None:
         setattr(self, outcome.status, getattr(self, outcome.status) + 1)
@@ -125,7 +126,7 @@ class Summary:
         return {"files": self.files, "documents": self.done + self.skipped, "processed": self.done,
                 "skipped": self.skipped, "failed": self.failed, "records": self.records,
                 "bytes_read": self.bytes_read, "seconds": round(self.seconds, 3),
-                "mb_per_s": round(self.mb_per_s, 3), "retried": self.retried}
+                "mb_per_s": round(self.mb_per_s, 3), "retried": self.retried, "ignored": dict(sorted(self.ignored.items()))}
 
 
 class Reporter:
@@ -144,12 +145,37 @@ class Reporter:
 # --------------------------------------------------------------------------------------------
 # Finding inputs and where their outputs go
 
-def discover(inputs: list[str], globs: list[str] = (), exclude: list[str | os.PathLike] = ()) -> list[Item]:
+#: Why a file under an input folder was left out of a batch (``Summary.ignored``), in words.
+IGNORED_KINDS = {
+    "unsupported_type": "unsupported type",
+    "not_matching_glob": "not matching --glob",
+    "hidden": "hidden (name starts with .)",
+    "hidden_folder": "hidden folders",
+    "office_temp": "Office temporary (~$…)",
+    "symlinked_folder": "symbolic links to folders",
+    "not_a_file": "not a regular file",
+}
+
+
+def _left_out(name: str, rel: str, globs: list[str]) -> str | None:
+    """Why a file found in a folder walk is not an input (a key of ``IGNORED_KINDS``), or None."""
+    if name.startswith("."):
+        return "hidden"
+    if name.startswith("~$"):
+        return "office_temp"  # Word and Excel's lock file beside an open document: not the document
+    if not _wanted(rel, globs):
+        return "not_matching_glob" if globs else "unsupported_type"
+    return None
+
+
+def discover(inputs: list[str], globs: list[str] = (), exclude: list[str | os.PathLike] = (),
+             ignored: dict[str, int] | None = None) -> list[Item]:
     """Files under the input folders (sorted, hidden ones left out) plus files named directly.
 
     Outputs mirror the tree below the folders' common parent: for one folder, its own layout.
     Symlinked folders are not followed (no loops, no escaping the tree); ``exclude`` keeps
     OUTDIR and the other outputs out of the walk when they sit inside an input folder.
+    ``ignored`` counts what the walk left out, by kind (``IGNORED_KINDS``).
     """
     for name in inputs:
         if not os.path.exists(name):
@@ -159,13 +185,17 @@ def discover(inputs: list[str], globs: list[str] = (), exclude: list[str | os.Pa
     skip = {os.path.realpath(p) for p in exclude}
     items: list[Item] = []
     seen: set[PurePath] = set()
+    ignored = {} if ignored is None else ignored
 
-    def add(path: str, root_rel: str | None) -> None:
-        if root_rel is not None and not _wanted(root_rel, globs):
-            return
+    def count(kind: str) -> None:
+        ignored[kind] = ignored.get(kind, 0) + 1
+
+    def add(path: str, named: bool) -> None:
         try:
             st = os.stat(path)
             if not stat.S_ISREG(st.st_mode):
+                if not named:
+                    count("not_a_file")
                 return  # FIFOs, sockets, devices: reading them could block forever
             size = st.st_size
         except OSError:
@@ -180,15 +210,28 @@ def discover(inputs: list[str], globs: list[str] = (), exclude: list[str | os.Pa
 
     for name in inputs:
         if not os.path.isdir(name):
-            add(name, None)  # named explicitly: taken whatever its suffix
+            add(name, named=True)  # named explicitly: taken whatever its suffix
             continue
         for dirpath, dirnames, filenames in os.walk(name):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
-                                 and os.path.realpath(os.path.join(dirpath, d)) not in skip)
+            kept = []
+            for d in sorted(dirnames):
+                full = os.path.join(dirpath, d)
+                if os.path.realpath(full) in skip:
+                    continue  # OUTDIR or another output inside the input folder
+                if d.startswith("."):
+                    count("hidden_folder")
+                elif os.path.islink(full):
+                    count("symlinked_folder")  # os.walk would not enter it either
+                else:
+                    kept.append(d)
+            dirnames[:] = kept
             for fname in sorted(filenames):
-                if not fname.startswith("."):
-                    path = os.path.normpath(os.path.join(dirpath, fname))
-                    add(path, PurePath(os.path.relpath(path, name)).as_posix())
+                path = os.path.normpath(os.path.join(dirpath, fname))
+                why = _left_out(fname, PurePath(os.path.relpath(path, name)).as_posix(), globs)
+                if why:
+                    count(why)
+                else:
+                    add(path, named=False)
     return items
 
 
@@ -455,7 +498,7 @@ def _remove_stale_temp_files(opts: BatchOptions) -> None:
     resumed run leaves nothing half-written behind; those of a run still going are kept."""
     emit.remove_stale_temp_files(opts.out)
     if opts.csv_dir and opts.csv_dir.is_dir():
-        emit.remove_stale_temp_files(opts.csv_dir, tuple(f"{n}.csv" for n in ("documents", *RECORD_KINDS)))
+        emit.remove_stale_temp_files(opts.csv_dir, tuple(f"{n}.csv" for n in emit.TABLES))
     if opts.jsonl and opts.jsonl != "-":
         jsonl = Path(opts.jsonl)
         if jsonl.parent.is_dir():
@@ -481,13 +524,14 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
     jobs = opts.jobs or default_jobs()
     exclude = [opts.out] + ([opts.csv_dir] if opts.csv_dir else []) + \
               ([opts.jsonl] if opts.jsonl and opts.jsonl != "-" else [])
-    items = discover(opts.inputs, opts.globs, exclude)
+    ignored: dict[str, int] = {}
+    items = discover(opts.inputs, opts.globs, exclude, ignored)
     opts.out.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(opts)
     rules_dir = os.path.abspath(opts.rules_dir) if opts.rules_dir else None
     workers_write = opts.engine != "dask"  # dask workers may not see OUTDIR
     made_now = generator(rules_dir, opts.keywords).model_dump()
-    summary = Summary(files=len(items))
+    summary = Summary(files=len(items), ignored=ignored)
     reporter.start(len(items), sum(i.size for i in items))
 
     with contextlib.ExitStack() as stack:

@@ -6,6 +6,7 @@ traceback. Heavy modules are imported inside commands so ``plancli --help`` star
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import sys
@@ -14,6 +15,45 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperCommand
+
+
+class _Command(TyperCommand):
+    """Help in plain words: an argument shows its name (PATH...), without the Python type that
+    Typer adds (``<list[str]>``) or its ``{required}`` braces. Typer's own help if that fails."""
+
+    def format_options(self, ctx, formatter) -> None:
+        try:
+            args, opts = [], []
+            for param in self.get_params(ctx):
+                record = param.get_help_record(ctx)
+                if record is None:
+                    continue
+                if param.param_type_name == "argument":
+                    args.append((_argument_label(param), record[1]))
+                else:
+                    opts.append(record)
+        except Exception:  # Typer's internals changed: its help is still better than none
+            return super().format_options(ctx, formatter)
+        for title, rows in (("Arguments", args), ("Options", opts)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        try:
+            pieces = [self.options_metavar] if self.options_metavar else []
+            pieces += [_argument_label(p) for p in self.get_params(ctx) if p.param_type_name == "argument"]
+            return pieces
+        except Exception:
+            return super().collect_usage_pieces(ctx)
+
+
+def _argument_label(param) -> str:
+    label = param.metavar or param.name.upper()
+    label += "..." if param.nargs != 1 else ""
+    return label if param.required else f"[{label}]"
+
 
 app = typer.Typer(
     name="plancli",
@@ -21,33 +61,110 @@ app = typer.Typer(
         "Turn downloaded government plan documents (行动计划, 实施方案, 若干措施, notices, press "
         "releases) into validated records: targets, subsidies, tasks, responsible units and "
         "metadata.\n\nExamples:\n\n"
-        "  plancli extract notice.txt                  # JSON on stdout\n\n"
-        "  plancli extract notice.txt --format table   # readable tables\n\n"
-        "  cat notice.txt | plancli extract - | jq '.targets[].indicator'\n\n"
+        "  plancli extract notice.txt                  # a JSON array on stdout\n\n"
+        "  plancli extract notice.txt -f table         # readable tables\n\n"
+        "  cat notice.txt | plancli extract - | jq '.[0].targets[].indicator'\n\n"
+        "  plancli extract *.html -f xlsx -o plans.xlsx  # one sheet per record kind\n\n"
         "  plancli batch downloads/ --out results/ --csv tables/\n\n"
-        "  plancli normalize notice.txt                # the text all spans refer to"
+        "  plancli normalize notice.txt                # the text all spans refer to\n\n"
+        "Run 'plancli COMMAND -h' for the options of a command, and "
+        "'plancli --install-completion' once for tab completion in your shell."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _choices(enum: type[Enum]) -> str:
+    """The metavar of a choice option: [json|jsonl|table]."""
+    return "[" + "|".join(e.value for e in enum) + "]"
 
 
 class Format(str, Enum):
     json = "json"
     jsonl = "jsonl"
     table = "table"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class TreeFormat(str, Enum):
+    tree = "tree"
+    json = "json"
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+class CsvTable(str, Enum):
+    documents = "documents"
+    sections = "sections"
+    targets = "targets"
+    subsidies = "subsidies"
+    tasks = "tasks"
+    task_units = "task_units"
+    units = "units"
+
+
+def _whole_number(minimum: int):
+    """A parser for a count option: plain words for a bad value, not a type checker's."""
+
+    def parse(value) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            number = int(str(value).replace("_", ""))
+        except ValueError:
+            raise typer.BadParameter(f"expected a whole number, got {value!r}") from None
+        if number < minimum:
+            raise typer.BadParameter(f"must be {minimum} or more, got {number}")
+        return number
+
+    return parse
 
 
 RulesOpt = Annotated[Optional[Path], typer.Option(
-    "--rules", help="Folder of rules files to use instead of the built-in rules/ (files it lacks "
-                    "come from the built-in set).", file_okay=False, exists=True)]
+    "--rules", metavar="DIR", help="Folder of rules files to use instead of the built-in rules (files it "
+                                   "lacks come from the built-in set).", file_okay=False, exists=True)]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for failures.")]
 KeywordsOpt = Annotated[bool, typer.Option(
     "--keywords", help="Tag each task with TF-IDF keywords (loads jieba: about one second of start-up).")]
 MaxBytesOpt = Annotated[int, typer.Option(
-    "--max-bytes", help="Refuse inputs larger than this many bytes.", min=1)]
+    "--max-bytes", metavar="BYTES", parser=_whole_number(1), show_default=False,
+    help="Refuse inputs larger than this many bytes (default: 104857600, 100 MiB).")]
+OutputOpt = Annotated[Optional[Path], typer.Option(
+    "--output", "-o", metavar="FILE", dir_okay=False,
+    help="Write to FILE instead of standard output (it appears complete, or not at all).")]
+ColorOpt = Annotated[Color, typer.Option(
+    "--color", metavar=_choices(Color), help="Colour: auto (on a terminal, unless NO_COLOR is set), "
+                                             "always, never.")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from plancli import __version__
+
+        print(f"plancli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", "-V", is_eager=True, callback=_print_version,
+                                          help="Print plancli's version and exit.")] = False,
+) -> None:
+    """Options that come before the command."""
 
 
 class _State:
@@ -75,6 +192,12 @@ def _reason(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {exc}" if str(exc) else f"internal error: {type(exc).__name__}"
 
 
+def _usage(message: str) -> typer.Exit:
+    """A usage error: one line, exit status 2."""
+    print(f"plancli: {message}", file=sys.stderr)
+    return typer.Exit(2)
+
+
 def _expand(paths: list[str]) -> list[str]:
     """Expand globs the shell left alone (quoted patterns, Windows shells)."""
     out: list[str] = []
@@ -97,31 +220,87 @@ def _check_rules(rules: Optional[Path]):
         rs.check()
         return rs
     except RulesError as exc:
-        print(f"plancli: rules: {exc}", file=sys.stderr)
-        raise typer.Exit(2) from None
+        raise _usage(f"rules: {exc}") from None
 
 
 def _error_kind(exc: BaseException) -> str:
     return getattr(exc, "kind", None) or "internal_error"
 
 
-@app.command()
+@contextlib.contextmanager
+def _writing(target: Optional[Path], spreadsheet: bool = False):
+    """Standard output, or ``target`` written atomically. An output that cannot be written
+    (a folder, no permission, a full disk) is one line naming it, and exit status 1.
+    ``spreadsheet``: a CSV file gets a BOM (Excel then reads it as UTF-8), stdout does not."""
+    from plancli import emit
+
+    try:
+        if target is not None and spreadsheet:
+            opened = emit.atomic_writer(target, encoding="utf-8-sig", newline="")
+        else:
+            opened = emit.open_output(target)
+        with opened as out:
+            yield out
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _output_failed(target, exc)
+
+
+def _output_failed(target: Optional[Path], exc: OSError):
+    from plancli.read import InputError
+
+    if _State.debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    _State.debug = False
+    _fail(str(target) if target else "standard output",
+          InputError("output_error", f"cannot write the output: {exc.strerror or exc}"))
+    raise typer.Exit(1) from None
+
+
+@app.command(cls=_Command)
 def extract(
-    paths: Annotated[list[str], typer.Argument(help="Files to read; '-' reads standard input; globs allowed.")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="json: one object (an array for several "
-                                           "inputs); jsonl: one object per line; table: for reading.")] = Format.json,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Files to read; '-' reads standard input; "
+                                               "globs allowed.")],
+    format: Annotated[Format, typer.Option(
+        "--format", "-f", metavar=_choices(Format),
+        help="json: an array with one object per input, however many; jsonl: one object per line; "
+             "table: for reading; csv: the tables of `plancli batch --csv` (all of them into the "
+             "folder -o DIR, or one, --table, to stdout or -o FILE); xlsx: a workbook, one sheet "
+             "per table (needs -o FILE.xlsx).")] = Format.json,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", metavar="FILE|DIR",
+        help="Write to FILE instead of standard output (it appears complete, or not at all); a "
+             "folder DIR for every table of -f csv.")] = None,
+    table: Annotated[Optional[CsvTable], typer.Option(
+        "--table", "-t", metavar=_choices(CsvTable),
+        help="With -f csv: the one table to write (default without -o: targets).")] = None,
     rules: RulesOpt = None,
     max_bytes: MaxBytesOpt = 100 * 1024 * 1024,
     keywords: KeywordsOpt = False,
+    color: ColorOpt = Color.auto,
     debug: DebugOpt = False,
 ) -> None:
-    """Extract targets, subsidies, tasks, units and metadata from documents."""
+    """Extract targets, subsidies, tasks, units and metadata from documents.
+
+    Failed inputs are one line each on stderr and an error entry in the output (json, jsonl,
+    csv, xlsx); the exit status is then 1.
+    """
     _State.debug = debug
     from plancli import emit
     from plancli.models import ErrorInfo, FailedDocument, Source
     from plancli.pipeline import extract as run
 
+    if table is not None and format is not Format.csv:
+        raise _usage("--table goes with --format csv")
+    if format is Format.xlsx and output is None:
+        raise _usage("--format xlsx writes a workbook: give it a file name with -o FILE.xlsx")
+    if format is Format.csv and table is None and output is not None and output.suffix.lower() == ".csv":
+        raise _usage(f"-f csv -o {output}: choose the table with --table, or give -o a folder for every table")
+    if format is Format.csv and table is None and output is None:
+        table = CsvTable.targets
     rs = _check_rules(rules)
     files = _expand(paths)
     results, failed = [], 0
@@ -132,70 +311,72 @@ def extract(
             failed += 1
             _fail(path, exc)
             results.append(FailedDocument(source=Source(path=path), error=ErrorInfo(kind=_error_kind(exc), message=_reason(exc))))
-    try:
-        with emit.open_output(output) as out:
-            if format is Format.table:
-                emit.write_tables([d for d in results if not hasattr(d, "error")], out)
-            elif format is Format.jsonl:
+    if format is Format.xlsx or (format is Format.csv and table is None):
+        try:
+            with (emit.xlsx_tables(output) if format is Format.xlsx else emit.csv_tables(output)) as tables:
                 for doc in results:
-                    out.write(emit.to_json(doc) + "\n")
-            else:
-                good = results if len(files) > 1 else [d for d in results if not hasattr(d, "error")]
-                if len(files) == 1 and good:
-                    out.write(emit.to_json(good[0], indent=2) + "\n")
-                elif len(files) > 1:
-                    out.write(emit.to_json_array(good) + "\n")
-    except BrokenPipeError:
-        raise
-    except OSError as exc:  # --output is a folder, not writable, the disk is full …
-        from plancli.read import InputError
-
-        if _State.debug:
-            import traceback
-
-            traceback.print_exception(exc, file=sys.stderr)
-        _State.debug = False
-        _fail(str(output) if output else "standard output",
-              InputError("output_error", f"cannot write the output: {exc.strerror or exc}"))
-        raise typer.Exit(1) from None
+                    tables.add(doc.model_dump(mode="json"))
+        except OSError as exc:
+            _output_failed(output, exc)
+        raise typer.Exit(1 if failed else 0)
+    with _writing(output, spreadsheet=format is Format.csv) as out:
+        if format is Format.table:
+            emit.write_tables([d for d in results if not hasattr(d, "error")], out, color.value)
+        elif format is Format.jsonl:
+            for doc in results:
+                out.write(emit.to_json(doc) + "\n")
+        elif format is Format.csv:
+            tables = emit.csv_table(out, table.value)
+            for doc in results:
+                tables.add(doc.model_dump(mode="json"))
+        else:
+            out.write(emit.to_json_array(results) + "\n")
     raise typer.Exit(1 if failed else 0)
 
 
-@app.command()
+@app.command(cls=_Command)
 def normalize(
-    paths: Annotated[list[str], typer.Argument(help="Files to read; '-' reads standard input.")],
+    paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Files to read; '-' reads standard input.")],
+    output: OutputOpt = None,
     rules: RulesOpt = None,
     max_bytes: MaxBytesOpt = 100 * 1024 * 1024,
     repairs: Annotated[bool, typer.Option("--repairs", help="Also list the repairs made, on stderr.")] = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Print the normalised text (UTF-8, Simplified, repaired): the text all spans index."""
+    """Print the normalised text (UTF-8, Simplified, repaired): the text all spans index.
+
+    Several files are headed '==> PATH <==', as `head` does.
+    """
     _State.debug = debug
     from plancli.pipeline import prepare
 
     rs = _check_rules(rules)
     files, failed = _expand(paths), 0
-    for path in files:
-        try:
-            prep = prepare(path, rs, max_bytes)
-        except Exception as exc:
-            failed += 1
-            _fail(path, exc)
-            continue
-        if len(files) > 1:
-            sys.stdout.write(f"==> {path} <==\n")
-        sys.stdout.write(prep.normalized.text + "\n")
-        if repairs:
-            for r in prep.decoded.repairs + prep.normalized.repairs:
-                print(f"{path}: {r.kind} x{r.count} {'; '.join(r.examples)}", file=sys.stderr)
+    with _writing(output) as out:
+        for path in files:
+            try:
+                prep = prepare(path, rs, max_bytes)
+            except Exception as exc:
+                failed += 1
+                _fail(path, exc)
+                continue
+            if len(files) > 1:
+                out.write(f"==> {path} <==\n")
+            out.write(prep.normalized.text + "\n")
+            if repairs:
+                for r in prep.decoded.repairs + prep.normalized.repairs:
+                    print(f"{path}: {r.kind} x{r.count} {'; '.join(r.examples)}", file=sys.stderr)
     raise typer.Exit(1 if failed else 0)
 
 
-@app.command()
+@app.command(cls=_Command)
 def segment(
-    path: Annotated[str, typer.Argument(help="File to read; '-' reads standard input.")],
-    format: Annotated[str, typer.Option("--format", "-f", help="tree (Rich) or json.")] = "tree",
+    path: Annotated[str, typer.Argument(metavar="PATH", help="File to read; '-' reads standard input.")],
+    format: Annotated[TreeFormat, typer.Option("--format", "-f", metavar=_choices(TreeFormat),
+                                               help="tree: for reading; json: sections with spans.")] = TreeFormat.tree,
+    output: OutputOpt = None,
     rules: RulesOpt = None,
+    color: ColorOpt = Color.auto,
     debug: DebugOpt = False,
 ) -> None:
     """Show a document's parts, section tree and sentence counts."""
@@ -204,9 +385,6 @@ def segment(
     from plancli.pipeline import prepare
     from plancli.segment import detect_language, find_structure
 
-    if format not in ("tree", "json"):
-        print("plancli: --format must be 'tree' or 'json'", file=sys.stderr)
-        raise typer.Exit(2)
     rs = _check_rules(rules)
     try:
         prep = prepare(path, rs)
@@ -215,56 +393,63 @@ def segment(
         raise typer.Exit(1) from None
     text = prep.normalized.text
     structure = find_structure(text, rs)
-    if format == "json":
-        sys.stdout.write(emit.structure_json(text, structure, detect_language(text)) + "\n")
-    else:
-        emit.write_tree(path, text, structure, sys.stdout)
+    with _writing(output) as out:
+        if format is TreeFormat.json:
+            out.write(emit.structure_json(text, structure, detect_language(text)) + "\n")
+        else:
+            emit.write_tree(path, text, structure, out, color.value)
 
 
-@app.command()
-def schema() -> None:
-    """Print the JSON Schema of the output (one document object)."""
+@app.command(cls=_Command)
+def schema(output: OutputOpt = None) -> None:
+    """Print the JSON Schema of the output (one document object; `extract -f json` prints an
+    array of them)."""
     import json
 
     from plancli.models import Document
 
-    print(json.dumps(Document.model_json_schema(), ensure_ascii=False, indent=2))
+    with _writing(output) as out:
+        out.write(json.dumps(Document.model_json_schema(), ensure_ascii=False, indent=2) + "\n")
 
 
-@app.command("rules")
+@app.command("rules", cls=_Command)
 def list_rules(
     rules: RulesOpt = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    format: Annotated[ListFormat, typer.Option("--format", "-f", metavar=_choices(ListFormat),
+                                               help="table: for reading; json: a list of {file, id, "
+                                                    "description}.")] = ListFormat.table,
+    output: OutputOpt = None,
+    color: ColorOpt = Color.auto,
 ) -> None:
     """List every rule (id, file, description); fails with file/line/rule id on a broken rules file."""
-    from plancli.rules import RulesError, ruleset
+    from plancli import emit
 
-    try:
-        rs = ruleset(rules)
-        files = rs.check()
-    except RulesError as exc:
-        print(f"plancli: rules: {exc}", file=sys.stderr)
-        raise typer.Exit(2) from None
+    rs = _check_rules(rules)
+    files = rs.check()
     rows = [(name, r.id, r.description) for name, rf in files.items() for r in rf.rules]
-    if format == "json":
-        import json
+    with _writing(output) as out:
+        if format is ListFormat.json:
+            import json
 
-        print(json.dumps([{"file": f, "id": i, "description": d} for f, i, d in rows], ensure_ascii=False, indent=1))
-        return
-    from rich.console import Console
-    from rich.table import Table
+            out.write(json.dumps([{"file": f, "id": i, "description": d} for f, i, d in rows],
+                                 ensure_ascii=False, indent=1) + "\n")
+            return
+        from rich.table import Table
+        from rich.text import Text
 
-    table = Table(title=f"{len(rows)} rules in {rs.where}")
-    for col in ("file", "id", "description"):
-        table.add_column(col, no_wrap=col != "description")  # ids stay whole, greppable
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+        table = Table(title=f"{len(rows)} rules in {rs.where}")
+        for col in ("file", "id", "description"):
+            table.add_column(col, no_wrap=col != "description")  # ids stay whole, greppable
+        for row in rows:
+            table.add_row(*(Text(c) for c in row))
+        emit.console(out, color.value).print(table)
 
 
-@app.command()
+@app.command(cls=_Command)
 def quantities(
-    text: Annotated[str, typer.Argument(help="Text to scan, e.g. '到2024年达到1600家以上'; '-' reads stdin.")],
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="Text to scan, e.g. '到2024年达到1600家以上'; "
+                                        "'-' reads standard input.")],
+    output: OutputOpt = None,
 ) -> None:
     """Print the quantities found in TEXT as JSON (value, unit, number, comparator, span …)."""
     import json
@@ -273,7 +458,9 @@ def quantities(
 
     if text == "-":
         text = sys.stdin.read()
-    print(json.dumps([q.to_dict() for q in find_quantities(text)], ensure_ascii=False, indent=1))
+    found = [q.to_dict() for q in find_quantities(text)]
+    with _writing(output) as out:
+        out.write(json.dumps(found, ensure_ascii=False, indent=1) + "\n")
 
 
 class Engine(str, Enum):
@@ -281,38 +468,46 @@ class Engine(str, Enum):
     dask = "dask"
 
 
-@app.command()
+@app.command(cls=_Command)
 def batch(
     inputs: Annotated[list[str], typer.Argument(metavar="DIR", help="Folders to walk (recursively) and/or files.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for one JSON per input, mirroring the input "
-                                      "tree (OUTDIR/sub/a.txt.json), and errors.jsonl.", file_okay=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="OUTDIR", help="Folder for one JSON per input, "
+                                      "mirroring the input tree (OUTDIR/sub/a.txt.json), and errors.jsonl.",
+                                      file_okay=False)],
     glob_: Annotated[Optional[list[str]], typer.Option("--glob", metavar="PATTERN", help="Only files matching this pattern "
                      "(repeatable), e.g. '*.html' or 'sub/**/*.txt'. Default: .txt .text .htm .html .xhtml "
                      ".docx .pdf and files without a suffix.")] = None,
     jsonl: Annotated[Optional[str], typer.Option("--jsonl", metavar="FILE", help="Also write every result to this JSON "
                      "Lines file ('-': stdout), in input order.")] = None,
-    csv: Annotated[Optional[Path], typer.Option("--csv", help="Also write documents/targets/subsidies/tasks/"
-                   "units .csv to this folder (UTF-8 with BOM for Excel).", file_okay=False)] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core).", min=0)] = 0,
+    csv: Annotated[Optional[Path], typer.Option("--csv", metavar="DIR", help="Also write the tables documents, "
+                   "sections, targets, subsidies, tasks, task_units and units as .csv files in DIR (UTF-8 "
+                   "with BOM for Excel).", file_okay=False)] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="N", parser=_whole_number(0),
+                                      help="Worker processes (0: one per core).")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Redo every input. Without it, an input is skipped when "
                      "its output records the input's current sha256 and was made by this plancli version, "
                      "these rules and this --keywords setting.")] = False,
-    engine: Annotated[Engine, typer.Option("--engine", help="local: a process pool; dask: a "
+    engine: Annotated[Engine, typer.Option("--engine", metavar=_choices(Engine), help="local: a process pool; dask: a "
                       "dask.distributed cluster (pip install 'plancli[dask]').")] = Engine.local,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. "
                          "tcp://10.0.0.5:8786 (default: a local cluster).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary; failures still "
                      "print one line each.")] = False,
-    json_summary: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    json_summary: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout "
+                                               "(the same as --summary -).")] = False,
+    summary_file: Annotated[Optional[str], typer.Option("--summary", metavar="FILE", help="Write the summary as "
+                            "JSON to FILE ('-': stdout).")] = None,
     rules: RulesOpt = None,
     max_bytes: MaxBytesOpt = 100 * 1024 * 1024,
     keywords: KeywordsOpt = False,
+    color: ColorOpt = Color.auto,
     debug: DebugOpt = False,
 ) -> None:
     """Process folders of documents in parallel: one JSON per input, plus JSONL and CSV.
 
     Re-running skips inputs whose output is up to date (same sha256); failures go to
-    OUTDIR/errors.jsonl and make the exit status 1.
+    OUTDIR/errors.jsonl and make the exit status 1. The summary counts the files the walk left
+    out, by kind (unsupported type, hidden, Office temporary files …).
     """
     _State.debug = debug
     import json
@@ -321,12 +516,14 @@ def batch(
     from plancli.batch import BatchError, BatchOptions, prestart, run
     from plancli.progress import make_reporter
 
+    if json_summary:
+        if summary_file not in (None, "-"):
+            raise _usage("--json prints the summary on stdout; --summary FILE writes it to a file: choose one")
+        summary_file = "-"
     if scheduler and engine is not Engine.dask:
-        print("plancli: --scheduler needs --engine dask", file=sys.stderr)
-        raise typer.Exit(2)
-    if json_summary and jsonl == "-":
-        print("plancli: --json and --jsonl - both write to stdout; choose one", file=sys.stderr)
-        raise typer.Exit(2)
+        raise _usage("--scheduler needs --engine dask")
+    if summary_file == "-" and jsonl == "-":
+        raise _usage("the summary and --jsonl - both write to stdout; choose one")
     if engine is Engine.local:
         prestart(jobs)
     _check_rules(rules)
@@ -339,16 +536,16 @@ def batch(
                         force=force, engine=engine.value, scheduler=scheduler, rules_dir=rules,
                         max_bytes=max_bytes, keywords=keywords)
     try:
-        summary = run(opts, make_reporter(quiet=quiet, debug=debug))
+        summary = run(opts, make_reporter(quiet=quiet, debug=debug, color=color.value))
     except BatchError as exc:
-        print(f"plancli: {exc}", file=sys.stderr)
-        raise typer.Exit(2) from None
+        raise _usage(str(exc)) from None
     except KeyboardInterrupt:
         print("plancli: interrupted; finished outputs are kept: run the same command again to resume",
               file=sys.stderr)
         raise typer.Exit(130) from None
-    if json_summary:
-        print(json.dumps(summary.to_dict(), ensure_ascii=False))
+    if summary_file is not None:
+        with _writing(None if summary_file == "-" else Path(summary_file)) as fh:
+            fh.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")
     raise typer.Exit(1 if summary.failed else 0)
 
 

@@ -44,6 +44,11 @@ class Source(Model):
     sha256: str | None = None
     bytes: int | None = None
     encoding: str | None = None
+    #: How clearly ``encoding`` won: 1.0 for a BOM or valid UTF-8, else 0 (a tie) to 1 against
+    #: the runner-up; null when the encoding was declared (HTML <meta>) or the format has none.
+    encoding_confidence: float | None = None
+    #: The encoding that came second when one had to be chosen among GB18030, Big5 …
+    encoding_runner_up: str | None = None
     format: str = "text"
     language: Literal["zh", "en"] | None = None
     script: Literal["simplified", "traditional", "mixed"] | None = None

@@ -116,7 +116,8 @@ def extract_prepared(prep: Prepared, rules: Rules = None, keywords: bool = False
     kind = metadata.document_kind(found_metadata, text, rs)
     ctx = Context(text, structure, language, rs, keywords, kind, found_metadata)
     source = Source(path=prep.raw.path, sha256=prep.raw.sha256, bytes=len(prep.raw.data),
-                    encoding=prep.decoded.encoding, format=prep.decoded.format, language=language,
+                    encoding=prep.decoded.encoding, encoding_confidence=prep.decoded.confidence,
+                    encoding_runner_up=prep.decoded.runner_up, format=prep.decoded.format, language=language,
                     script=prep.normalized.script if language == "zh" else None,
                     repairs=prep.decoded.repairs + prep.normalized.repairs)
     found_tasks = tasks.extract(ctx)

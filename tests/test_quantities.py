@@ -104,7 +104,7 @@ def test_user_rules_dir_adds_a_word(tmp_path):
     (lambda t: re.sub(r"  - id: quantity.ratio\n(    .*\n)+", "", t), "missing rules: quantity.ratio"),
     (lambda t: t.replace("skip: '\\d+ *号'", "skip: '(\\d+)+号'"), "nests quantifiers"),
     (lambda t: t.replace("skip: '\\d+ *号'", "skip: '\\d*'"), "empty string"),
-    (lambda t: t.replace("    separators: [\":\"", "    seperators: [\":\""), "separators: Field required"),
+    (lambda t: t.replace("    separators: [\":\"", "    seperators: [\":\""), "rule quantity.ratio: 'separators' is missing"),
 ])
 def test_bad_rules_are_reported(tmp_path, edit, message):
     path = _copy_rules(tmp_path, edit) / "quantities.yaml"
