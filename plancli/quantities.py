@@ -84,6 +84,8 @@ class CnNumeralRule(rules_mod.Rule):
     not_alone: list[str] = []
     not_units: list[str] = []
     bare_min_power: int
+    #: A numeral after one of these counts without a unit ("前三": the top three).
+    bare_after: str = ""
     #: Two neighbouring digits make an approximate range ("两三个", "三五家", "二三十人").
     neighbour_ranges: bool = False
     #: Pairs of digits that also make such a range although they are not neighbours ("三五").
@@ -177,6 +179,8 @@ class RangeRule(rules_mod.Rule):
     #: English separator -> a word before the first number that makes it no range ("from 3 to 5"
     #: tells a change).
     refused_after: dict[str, str] = {}
+    #: Separator -> words one of which must follow the second number ("20和30之间").
+    needs_after: dict[str, list[str]] = {}
 
 
 class RatioRule(rules_mod.Rule):
@@ -429,7 +433,9 @@ class _Engine:
         cn_bare = f"{cn_start}{cn_all}*{cn_point}"
         cn = cn_after + cn_bare
         # fractions: "三分之一", "two thirds", "a quarter"
-        cn_frac = f"{cn_after}(?P<fden>{cn_start}{cn_all}*){_alt(self.frac.cn_marks)}(?P<fnum>{cn_bare})"
+        ar_after = f"(?<!{self.num.not_after})"
+        cn_frac = (f"{cn_after}(?P<fden>{ar_after}\\d+|{cn_start}{cn_all}*){_alt(self.frac.cn_marks)}"
+                   f"(?P<fnum>\\d+(?:{dec}\\d+)?|{cn_bare})")
         en_numerators = list(self.en.words) + self.en.articles
         en_frac = (rf"{_NO_LATIN_BEFORE}(?P<efnum>{_alt(en_numerators)})(?:[ -]+)"
                    rf"(?P<efden>{_alt(self.frac.en_denominators)})")
@@ -437,11 +443,12 @@ class _Engine:
                     if self.en.articles else "(?!)")
         en_words = _alt(list(self.en.words), left_edge=True)
         en_more = _alt(list(self.en.words) + list(self.en.scales))
-        en = rf"(?:{en_words}|{articles})(?:(?:[ -]|(?i: and )){en_more})*"
+        # "two hundred and five", not "two and three"
+        en = rf"(?:{en_words}|{articles})(?:(?:[ -]|(?<=hundred|Hundred|HUNDRED) (?i:and) ){en_more})*"
         mc = _chars(self.masked.chars)
         mask = rf"(?<![A-Za-z]){mc}+(?:{dec}{mc}+)?(?![A-Za-z])"
 
-        num = (f"(?:(?P<ar>{ar})|(?P<cnfrac>{cn_frac})|(?P<cn>{cn})|(?P<enfrac>{en_frac})|(?P<en>{en})"
+        num = (f"(?:(?P<cnfrac>{cn_frac})|(?P<ar>{ar})|(?P<cn>{cn})|(?P<enfrac>{en_frac})|(?P<en>{en})"
                f"|(?P<mask>{mask}))")
 
         units = unit_cn.words + unit_en.words + list(pct.units) + [k for c in money for k in c.after]
@@ -454,7 +461,9 @@ class _Engine:
         infix_alt = _alt(self.infix)
         per = self.per_rule
         seps = _alt(rng.separators)
-        mid = _alt(list(self.mult) + [u for u in pct.units if len(u) == 1])  # "30万-50万", "3%-5%"
+        # "30万-50万", "3%-5%", "5k-20k"
+        mid = _alternation(_word_pairs(list(self.mult) + [u for u in pct.units if len(u) == 1])
+                           + [(w, rf"(?<=\d){_word(w, fold_case=False)}") for w in self.mult_symbols])
         range_part = (
             rf"(?:(?P<mid>{mid})?{_SP}(?P<sep>{seps}){_SP}(?:(?P<ar2>{ar_core})|(?P<cn2>{cn}))"
             + (rf"|(?P<dsep>{_alt(rng.damaged)})(?P<ar3>{ar_core})" if rng.damaged else "")
@@ -495,7 +504,7 @@ class _Engine:
             rf"{coin}"
             rf"(?:{per_part})?"
             rf"{en_per}"
-            rf"(?:{_SP}(?P<post>{_alt(self.cmp_after)}))?"
+            rf"(?:{_SP}(?P<post>{_alt(self.cmp_after)})(?!{_SP}\d))?"  # not "1000 and below 1500"
         )
         ratio_sep = _chars(r["quantity.ratio"].separators)
         ratio = rf"(?P<ratio>(?<!{self.num.not_after}){ar_core}(?:{ratio_sep}{ar_core})+(?!\d))"
@@ -542,6 +551,7 @@ class _Engine:
         if per.before:
             self.per_before = re.compile(
                 rf"{_alt(per.before)}{_SP}(?:(?P<period>{period_alt})|(?P<perunit>{per_word}))")
+        self.range_closers = {k: re.compile(f"{_SP}{_alt(v)}") for k, v in rng.needs_after.items()}
         self.range_needs = {k.lower(): re.compile(rf"(?i:{_word(v)}) *\Z") for k, v in rng.needs_before.items()}
         self.range_refused = {k.lower(): re.compile(rf"(?i:{_word(v, left_edge=True)}) *\Z")
                               for k, v in rng.refused_after.items()}
@@ -576,11 +586,13 @@ class _Engine:
                 break
         if not whole or (fraction is not None and not fraction):
             return None
+        if fraction is not None and digits.get(whole) == 0:
+            whole = ""  # 零点五
         total = section = 0
         digit: int | None = None
         last_small = 10**9
         top = 0
-        prev_power = True
+        prev_power, after_zero = True, False
         power_before = digit_after = 0  # the power right before the current / last digit
         for i, ch in enumerate(whole):
             if ch in digits:
@@ -588,11 +600,11 @@ class _Engine:
                 if d == 0:
                     if not prev_power or i == 0:
                         return None
-                    power_before = 0
+                    power_before, after_zero = 0, True
                     continue
                 if digit is not None:
                     return None
-                digit, prev_power, digit_after = d, False, power_before
+                digit, prev_power, digit_after, after_zero = d, False, power_before, False
                 continue
             p = powers.get(ch)
             if p is None:
@@ -610,12 +622,13 @@ class _Engine:
             else:
                 if p >= last_small:
                     return None
-                if digit is None and i > 0:
+                if digit is None and i > 0 and not after_zero:  # 一万零十二 says 十 for 一十
                     return None
+                after_zero = False
                 section += (digit if digit is not None else 1) * p
                 digit, last_small = None, p
         last = digit or 0
-        if digit is not None and digit_after >= 100 and fraction is None:
+        if digit is not None and digit_after >= 100:
             last = digit * digit_after // 10  # 两千六百五, 一万三
         value = float(total + section + last)
         if fraction is not None:
@@ -639,10 +652,11 @@ class _Engine:
     def fraction(self, g: dict[str, str | None], text: str, end: int) -> float | None:
         """The value of "三分之一" or "two thirds"; None when the words are no fraction."""
         if g["cnfrac"] is not None:
-            den, num = self.chinese(g["fden"]), self.chinese(g["fnum"])
-            if not den or not num or not den[0]:
+            den, num = (self.arabic(x) if x[0].isdigit() else (self.chinese(x) or (None,))[0]
+                        for x in (g["fden"], g["fnum"]))
+            if not den or num is None:
                 return None
-            return num[0] / den[0]
+            return num / den
         numerator, denominator = g["efnum"].lower(), g["efden"].lower()
         article = numerator in {a.lower() for a in self.en.articles}
         n = 1 if article else self.en.words[numerator]
@@ -745,6 +759,11 @@ class _Engine:
             begin = needed.start()
         if sep in self.range_refused and self.range_refused[sep].search(text, max(floor, begin - 12), begin):
             return None  # "from 3 to 5": a change, not a range
+        if sep in self.range_closers:  # "20和30之间"
+            closer = self.range_closers[sep].match(text, end)
+            if closer is None:
+                return None
+            end = closer.end()
         kind = "number"
         if g["pct"]:
             unit_text, kind = self.pct_prefixes[g["pct"]], "percent"
@@ -817,10 +836,13 @@ class _Engine:
             if parsed is None:
                 return None
             value, top = parsed
-            if not ranged and not tenths and cn in self.cn.not_alone:
+            money = bool(unit) and unit.lower() in self.cur_after
+            if not (ranged or tenths or money or g["pct"]) and cn in self.cn.not_alone:
                 return None  # "一批", "一个中心": an article; "二类", "二期": an ordinal
-            if not (has_unit or mult or ranged) and top < self.cn.bare_min_power:
-                return None  # "十大", "三农": a numeral inside a word
+            if not (has_unit or mult or ranged) and top < self.cn.bare_min_power \
+                    and not any(p in cn for p in self.cn.points) \
+                    and text[m.start("cn") - 1:m.start("cn")] not in self.cn.bare_after:
+                return None  # "十大", "三农": a numeral inside a word; but 十五点七, 前三
         elif g["en"] is not None:
             if not (has_unit or mult):
                 if g["en"].lower() in self.en_need_unit:
@@ -863,10 +885,10 @@ class _Engine:
         return value, value_max, mult, factor
 
     def per_cent_of_tenths(self, v: float, unit: str) -> float | None:
-        """八成 -> 80, 7.5折 -> 75, 95折 -> 95."""
-        if v <= 10:
+        """八成 -> 80, 7.5折 -> 75, 95折 -> 95 (十成 is all, 十折 nothing)."""
+        if v < 10 or (v == 10 and unit not in self.tenths.two_digits):
             return round(v * 10, 6)
-        if unit in self.tenths.two_digits and v < 100 and v == int(v):
+        if unit in self.tenths.two_digits and 10 < v < 100 and v == int(v):
             return v
         return None
 
