@@ -551,10 +551,14 @@ class _Engine:
         if per.before:
             self.per_before = re.compile(
                 rf"{_alt(per.before)}{_SP}(?:(?P<period>{period_alt})|(?P<perunit>{per_word}))")
+        self.tenths_words = dict(self.tenths.words)
+        self.coin_groups = [f"coin{i}" for i in range(len(self.subunits))]
+        self.per_words = tuple(per.before)
         self.range_closers = {k: re.compile(f"{_SP}{_alt(v)}") for k, v in rng.needs_after.items()}
         self.range_needs = {k.lower(): re.compile(rf"(?i:{_word(v)}) *\Z") for k, v in rng.needs_before.items()}
         self.range_refused = {k.lower(): re.compile(rf"(?i:{_word(v, left_edge=True)}) *\Z")
                               for k, v in rng.refused_after.items()}
+        self.worded_separators = set(self.range_needs) | set(self.range_refused) | set(self.range_closers)
 
     @functools.cached_property
     def norange(self) -> re.Pattern[str]:
@@ -715,9 +719,12 @@ class _Engine:
         of the quantity's span: they belong to the clause (a rule may read "每年" there)."""
         rule = self.per_rule
         lo = max(floor, begin - rule.before_reach)
-        window = text[lo:begin]
-        if not any(w in window for w in rule.before):  # most numbers: no such word near
+        for w in self.per_words:  # most numbers: no such word near
+            if text.find(w, lo, begin) >= 0:
+                break
+        else:
             return None, None
+        window = text[lo:begin]
         cut = max(window.rfind(c) for c in rule.clause_marks)
         per = period = None
         limit = len(window)
@@ -751,23 +758,25 @@ class _Engine:
         masked = g["mask"] is not None
 
         begin, cmp_before, cur = self.prefix(text, start, floor)
-        sep = (g.get("sep") or "").lower()
-        if sep in self.range_needs:  # "between 3 and 5"
-            needed = self.range_needs[sep].search(text, max(floor, begin - 12), begin)
-            if needed is None:
-                return None
-            begin = needed.start()
-        if sep in self.range_refused and self.range_refused[sep].search(text, max(floor, begin - 12), begin):
-            return None  # "from 3 to 5": a change, not a range
-        if sep in self.range_closers:  # "20和30之间"
-            closer = self.range_closers[sep].match(text, end)
-            if closer is None:
-                return None
-            end = closer.end()
+        sep = g.get("sep")
+        if sep is not None and sep.lower() in self.worded_separators:
+            sep = sep.lower()
+            if sep in self.range_needs:  # "between 3 and 5"
+                needed = self.range_needs[sep].search(text, max(floor, begin - 12), begin)
+                if needed is None:
+                    return None
+                begin = needed.start()
+            if sep in self.range_refused and self.range_refused[sep].search(text, max(floor, begin - 12), begin):
+                return None  # "from 3 to 5": a change, not a range
+            if sep in self.range_closers:  # "20和30之间"
+                closer = self.range_closers[sep].match(text, end)
+                if closer is None:
+                    return None
+                end = closer.end()
         kind = "number"
         if g["pct"]:
             unit_text, kind = self.pct_prefixes[g["pct"]], "percent"
-        elif unit and unit in self.tenths.words:
+        elif unit and unit in self.tenths_words:
             unit_text, kind, factor = "%", "percent", 1.0
         elif unit and not mult and unit.lower() in self.pct_units:
             unit_text, kind = self.pct_units[unit.lower()], "percent"
@@ -815,7 +824,7 @@ class _Engine:
         factor = (self.mult_symbols.get(mult) or self.mult[mult.lower()]) if mult else 1.0
         has_unit = bool(unit or g["pct"])
         ranged = bool(g.get("sep") or g.get("dsep"))
-        tenths = unit in self.tenths.words if unit else False
+        tenths = unit in self.tenths_words if unit else False
         value = value_max = None
         if g["cnfrac"] is not None or g["enfrac"] is not None:
             if ranged:
@@ -880,7 +889,7 @@ class _Engine:
             value_max = self.per_cent_of_tenths(value_max, unit) if value_max is not None else None
             if value is None or (ranged and value_max is None):
                 return None
-        elif any(g.get(f"coin{i}") for i in range(len(self.subunits))):
+        elif any(g[c] for c in self.coin_groups):
             value = round(value + self.coins(g), 6)  # 56元3角
         return value, value_max, mult, factor
 
