@@ -1,4 +1,5 @@
-"""Find the quantities in a sentence: "达到30-50万辆", "增长15%以上", "up to 2 million yuan".
+"""Find the quantities in a sentence: "达到30-50万辆", "增长15%以上", "up to 2 million yuan",
+"两千六百五人", "三分之一", "八成", "2000元/人/月", "every household gets 500 yuan per month".
 
 Targets and subsidies both start from numbers, so one parser finds them all and keeps, next to
 each parsed value, the exact text and span it came from. The words (units, multipliers,
