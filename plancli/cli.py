@@ -282,10 +282,10 @@ def report(
                       "JSON files of results, or documents (files or folders: extracted now); globs allowed.")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", dir_okay=False,
                       help="Write the page to FILE (e.g. report.html) instead of standard output.")] = None,
-    title: Annotated[Optional[str], typer.Option("--title", help="Title of the page (default: from the inputs).")] = None,
+    title: Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Title of the page (default: from the inputs).")] = None,
     no_text: Annotated[bool, typer.Option("--no-text", help="Leave the documents' texts out: a smaller page "
                        "that lists records without highlighting them.")] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes that read and normalise the inputs "
+    jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="N", help="Worker processes that read and normalise the inputs "
                     "of results again (0: one per core).", min=0)] = 0,
     rules: RulesOpt = None,
     max_bytes: MaxBytesOpt = 100 * 1024 * 1024,
