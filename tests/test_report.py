@@ -81,10 +81,11 @@ def test_the_place_is_the_administrative_name_the_issuer_or_title_begins_with(me
 def test_documents_named_on_the_command_line_are_extracted_with_their_text(notice):
     [entry] = list(collect([str(notice)]))
     assert entry.doc["targets"] and entry.doc["subsidies"] and entry.doc["tasks"]
+    text = entry.unpacked()
     for kind in ("targets", "subsidies", "tasks"):
         for record in entry.doc[kind]:
             start, end = record["span"]
-            assert entry.text[start:end] == record["text"]
+            assert text[start:end] == record["text"]
 
 
 def test_results_are_given_their_text_again_from_their_input(notice, tmp_path):
@@ -92,10 +93,10 @@ def test_results_are_given_their_text_again_from_their_input(notice, tmp_path):
     proc = subprocess.run([*PLANCLI, "batch", str(notice), "--out", str(out), "-q"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     [entry] = list(collect([str(out)]))
-    assert entry.text is not None and not entry.notes
+    assert entry.has_text and not entry.notes
     assert entry.result == str(out / "notice.txt.json")
     start, end = entry.doc["targets"][0]["span"]
-    assert "800亿元" in entry.text[start:end]
+    assert "800亿元" in entry.unpacked()[start:end]
 
 
 def test_worker_processes_give_the_same_texts_in_the_same_order(notice, tmp_path):
@@ -106,8 +107,8 @@ def test_worker_processes_give_the_same_texts_in_the_same_order(notice, tmp_path
     out = tmp_path / "results"
     proc = subprocess.run([*PLANCLI, "batch", str(folder), "--out", str(out), "-q", "-j", "1"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    alone = [(e.doc["source"]["path"], e.text) for e in collect([str(out)], jobs=1)]
-    pooled = [(e.doc["source"]["path"], e.text) for e in collect([str(out)], jobs=2)]
+    alone = [(e.doc["source"]["path"], e.unpacked()) for e in collect([str(out)], jobs=1)]
+    pooled = [(e.doc["source"]["path"], e.unpacked()) for e in collect([str(out)], jobs=2)]
     assert pooled == alone and len(alone) == 40
     assert all(f"{800 + k}亿元" in text for k, (_, text) in enumerate(alone))
 
@@ -122,8 +123,8 @@ def test_a_result_whose_input_changed_or_moved_is_shown_without_text(notice, tmp
     notice.write_text(NOTICE.replace("800", "900"), encoding="utf-8")
     moved.unlink()
     changed, gone = list(collect([str(jsonl)]))
-    assert changed.text is None and "changed since it was extracted" in changed.notes[0]
-    assert gone.text is None and "not_found" in gone.notes[0]
+    assert not changed.has_text and "changed since it was extracted" in changed.notes[0]
+    assert not gone.has_text and "not_found" in gone.notes[0]
     assert changed.doc["targets"] and gone.doc["targets"]  # the records are still there
 
 
@@ -133,7 +134,7 @@ def test_records_that_no_longer_match_their_span_lose_the_highlight_not_the_reco
     doc["targets"][0]["text"] = "something the text does not hold"
     (tmp_path / "one.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     [entry] = list(collect([str(tmp_path / "one.json")]))
-    assert entry.text is not None
+    assert entry.has_text
     assert entry.doc["targets"][0]["span"] is None
     assert "1 records do not match the text" in entry.notes[0]
     assert all(r["span"] for r in entry.doc["subsidies"])

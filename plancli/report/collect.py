@@ -10,9 +10,14 @@ An INPUT of ``plancli report`` is one of
 
 Output JSON does not hold the normalised text (it would double every output), so the text of a
 result is made again: its input (``source.path``, from the current folder) is read and normalised
-as at extraction. The text is used only when the input's sha256 is still the one recorded and
-every record's ``text`` is what the new text holds at its ``span``; otherwise the document is shown
-without text and says why (moved, edited, other rules). Documents extracted now carry their text.
+as at extraction. The text is used only when the input's sha256 is still the one recorded and a
+record is highlighted only when its ``text`` is what the new text holds at its ``span``; otherwise
+the document is shown without text, or the record without highlight, and the page says why
+(moved, edited, other rules). Documents extracted now carry their text.
+
+Reading results, normalising their inputs again and compressing the texts is most of a large
+report's time, so it is done in worker processes (``jobs``), a chunk of results at a time, and
+the entries come back in input order.
 """
 from __future__ import annotations
 
@@ -24,12 +29,15 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from plancli.read import DEFAULT_MAX_BYTES, InputError
+from plancli.report.data import SPAN_KINDS, packed_text, unpacked_text
 
-#: Record lists whose entries point into the text with a ``span``.
-SPAN_KINDS = ("targets", "subsidies", "tasks")
-#: Files of a results folder that are not one document each.
+#: The failures of a batch (the other files of a results folder are one document each).
 ERRORS_FILE = "errors.jsonl"
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+#: Results go to worker processes in chunks of this many, at most WINDOW chunks per worker at a
+#: time (which bounds the texts waiting to be written in order).
+CHUNK = 16
+WINDOW = 3
 
 
 @dataclass
@@ -37,13 +45,45 @@ class Entry:
     """One document of the report."""
 
     doc: dict  # a Document or FailedDocument, as JSON
-    text: str | None = None  # the normalised text its spans index, when it could be had
+    text: str | None = None  # the normalised text its spans index (documents extracted now)
     notes: list[str] = field(default_factory=list)  # why the text is missing or partly unusable
     result: str | None = None  # the output JSON file it was read from, if any
+    packed: str | None = None  # the text as the page carries it (``data.packed_text``)
+    chars: int | None = None  # the length of the text, in code points
+
+    def pack(self) -> None:
+        if self.text is not None and self.packed is None:
+            self.packed, self.chars, self.text = packed_text(self.text), len(self.text), None
+
+    def unpacked(self) -> str | None:
+        """The text, packed or not."""
+        return self.text if self.text is not None else unpacked_text(self.packed) if self.packed else None
+
+    @property
+    def has_text(self) -> bool:
+        return self.packed is not None or self.text is not None
 
 
 #: Called with (input, reason) for an input that could not be read at all.
 Problem = Callable[[str, str], None]
+
+
+@dataclass
+class _Unread:
+    """A result to read in a worker: a results file, a line of JSON Lines, or a parsed document."""
+
+    where: str
+    file: str | None = None
+    line: str | None = None
+    doc: dict | None = None
+
+
+@dataclass
+class _Trouble:
+    """What a worker could not read (reported by the main process, in order)."""
+
+    where: str
+    why: str
 
 
 def is_results_folder(path: Path) -> bool:
@@ -59,8 +99,8 @@ def is_results_folder(path: Path) -> bool:
 
 def collect(inputs: list[str], rules=None, max_bytes: int = DEFAULT_MAX_BYTES, with_text: bool = True,
             problem: Problem | None = None, jobs: int = 1) -> Iterator[Entry]:
-    """Every document of ``inputs``, in input order (folders sorted), one Entry at a time;
-    ``jobs`` worker processes normalise the inputs of results again."""
+    """Every document of ``inputs``, in input order (folders sorted), one Entry at a time, its
+    text packed for the page; ``jobs`` worker processes read the results."""
     from plancli.rules import ruleset
 
     rs = ruleset(rules)
@@ -79,7 +119,7 @@ def collect(inputs: list[str], rules=None, max_bytes: int = DEFAULT_MAX_BYTES, w
             yield from _results_folder(path, rs, max_bytes, with_text, problem, jobs)
         elif path.is_file() and _is_json(path):
             yield from flush()
-            yield from _with_text(_json_file(path, problem), rs, max_bytes, with_text, jobs)
+            yield from _read(_json_items(path, problem), rs, max_bytes, with_text, problem, jobs)
         elif not path.exists():
             problem(name, "no such file or directory")
         else:
@@ -99,43 +139,37 @@ def _is_json(path: Path) -> bool:
 
 
 def _results_folder(folder: Path, rs, max_bytes: int, with_text: bool, problem: Problem,
-                    jobs: int = 1) -> Iterator[Entry]:
+                    jobs: int) -> Iterator[Entry]:
     """The results of a batch folder in path order; a failure in errors.jsonl replaces an older
     output of the same input (errors.jsonl is the latest run's)."""
     failed: dict[str, dict] = {}
     errors = folder / ERRORS_FILE
     if errors.is_file():
-        for doc in _json_file(errors, problem):
-            failed[doc.doc["source"].get("path", "")] = doc.doc
-    shown_failures: set[str] = set()
-    files: list[Path] = []
+        for entry in _read(_json_items(errors, problem), rs, max_bytes, False, problem, 1):
+            failed[entry.doc["source"].get("path", "")] = entry.doc
+    files: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        files += [Path(dirpath, f) for f in sorted(filenames) if f.endswith(".json") and not f.startswith(".")]
-    def results() -> Iterator[Entry]:
-        for file in files:
-            for entry in _json_file(file, problem):
-                path = entry.doc["source"].get("path", "")
-                if path in failed:
-                    shown_failures.add(path)
-                    yield Entry(failed[path], result=str(errors))
-                else:
-                    entry.result = str(file)
-                    yield entry
-
-    yield from _with_text(results(), rs, max_bytes, with_text, jobs)
+        files += [os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".json") and not f.startswith(".")]
+    shown: set[str] = set()
+    for entry in _read((_Unread(f, file=f) for f in files), rs, max_bytes, with_text, problem, jobs):
+        path = entry.doc["source"].get("path", "")
+        if path in failed:
+            shown.add(path)
+            entry = Entry(failed[path], result=str(errors))
+        yield entry
     for path, doc in failed.items():
-        if path not in shown_failures:
+        if path not in shown:
             yield Entry(doc, result=str(errors))
 
 
-def _json_file(path: Path, problem: Problem) -> Iterator[Entry]:
-    """Documents in a JSON file (one object or an array) or a JSON Lines file."""
+def _json_items(path: Path, problem: Problem) -> Iterator[_Unread]:
+    """The documents of a JSON file (one object or an array, parsed here) or of a JSON Lines
+    file (one line each, parsed by a worker)."""
     try:
         with open(path, encoding="utf-8-sig") as fh:
-            head = fh.read(1 << 16)
+            stripped = fh.read(1 << 16).lstrip()
             fh.seek(0)
-            stripped = head.lstrip()
             if stripped[:1] == "[" or (path.suffix.lower() == ".json" and stripped[:1] == "{"):
                 try:
                     data = json.load(fh)
@@ -146,50 +180,25 @@ def _json_file(path: Path, problem: Problem) -> Iterator[Entry]:
                     fh.seek(0)  # one object per line after all
                 else:
                     for i, doc in enumerate(data if isinstance(data, list) else [data]):
-                        if _is_document(doc):
-                            yield Entry(doc)
-                        else:
-                            problem(f"{path}[{i}]", "not a plancli document (no 'source')")
+                        yield _Unread(f"{path}[{i}]", doc=doc)
                     return
             for number, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    doc = json.loads(line)
-                except ValueError as exc:
-                    problem(f"{path}:{number}", f"not valid JSON: {exc}")
-                    continue
-                if _is_document(doc):
-                    yield Entry(doc)
-                else:
-                    problem(f"{path}:{number}", "not a plancli document (no 'source')")
+                if line.strip():
+                    yield _Unread(f"{path}:{number}", line=line)
     except UnicodeDecodeError:
         problem(str(path), "not UTF-8 JSON")
     except OSError as exc:
         problem(str(path), exc.strerror or str(exc))
 
 
-def _is_document(doc) -> bool:
-    return isinstance(doc, dict) and isinstance(doc.get("source"), dict)
-
-
-#: Results whose text is made again go to worker processes in chunks of this many, at most
-#: WINDOW chunks per worker at a time (which bounds the texts waiting to be written in order).
-CHUNK = 16
-WINDOW = 3
-
-
-def _with_text(entries: Iterator[Entry], rs, max_bytes: int, with_text: bool, jobs: int = 1) -> Iterator[Entry]:
-    """The entries with their text normalised again, in order; in ``jobs`` worker processes once
-    there are more than a couple of chunks (normalising is most of a large report's time)."""
-    if not with_text:
-        yield from entries
-        return
-    first = list(itertools.islice(entries, 2 * CHUNK))
+def _read(items: Iterator[_Unread], rs, max_bytes: int, with_text: bool, problem: Problem,
+          jobs: int) -> Iterator[Entry]:
+    """The documents of ``items``, in order, each with its text; in ``jobs`` worker processes
+    once there are more than two chunks of them."""
+    first = list(itertools.islice(items, 2 * CHUNK))
     if jobs <= 1 or len(first) < 2 * CHUNK:
-        for entry in itertools.chain(first, entries):
-            _give_text(entry, renormalized(entry.doc, rs, max_bytes) if "error" not in entry.doc else None)
-            yield entry
+        for item in itertools.chain(first, items):
+            yield from _reported(_made([item], rs, max_bytes, with_text), problem)
         return
     import concurrent.futures as cf
     import multiprocessing as mp
@@ -200,42 +209,72 @@ def _with_text(entries: Iterator[Entry], rs, max_bytes: int, with_text: bool, jo
     if method == "forkserver":
         context.set_forkserver_preload(["plancli.pipeline", "plancli.report.collect"])  # workers start warm
     folder = str(rs.folder) if rs.folder else None
+    rest = itertools.chain(first, items)
+    chunks = iter(lambda: list(itertools.islice(rest, CHUNK)), [])
     with cf.ProcessPoolExecutor(jobs, mp_context=context) as pool:
         pending: deque = deque()
-        rest = itertools.chain(first, entries)
-        chunks = iter(lambda: list(itertools.islice(rest, CHUNK)), [])
         for chunk in chunks:
-            sources = [e.doc["source"] for e in chunk if "error" not in e.doc]
-            pending.append((chunk, pool.submit(_texts_of, sources, folder, max_bytes)))
-            while len(pending) >= jobs * WINDOW or (pending and pending[0][1].done()):
-                yield from _settle(*pending.popleft())
+            pending.append(pool.submit(_made_in_worker, chunk, folder, max_bytes, with_text))
+            while len(pending) >= jobs * WINDOW or (pending and pending[0].done()):
+                yield from _reported(pending.popleft().result(), problem)
         while pending:
-            yield from _settle(*pending.popleft())
+            yield from _reported(pending.popleft().result(), problem)
 
 
-def _settle(chunk: list[Entry], future) -> Iterator[Entry]:
-    texts = iter(future.result())
-    for entry in chunk:
-        _give_text(entry, next(texts) if "error" not in entry.doc else None)
-        yield entry
+def _reported(made: list, problem: Problem) -> Iterator[Entry]:
+    for thing in made:
+        if isinstance(thing, _Trouble):
+            problem(thing.where, thing.why)
+        else:
+            yield thing
 
 
-def _give_text(entry: Entry, made: tuple[str | None, str | None] | None) -> None:
-    if made is None:
-        return
-    entry.text, why = made
-    if why:
-        entry.notes.append(why)
-    else:
-        entry.notes += check_spans(entry.doc, entry.text)
-
-
-def _texts_of(sources: list[dict], rules_folder: str | None, max_bytes: int) -> list[tuple[str | None, str | None]]:
-    """In a worker: the texts of some results' inputs (see :func:`renormalized`)."""
+def _made_in_worker(items: list[_Unread], rules_folder: str | None, max_bytes: int, with_text: bool) -> list:
     from plancli.rules import ruleset
 
-    rs = ruleset(rules_folder)
-    return [renormalized({"source": source}, rs, max_bytes) for source in sources]
+    return _made(items, ruleset(rules_folder), max_bytes, with_text)
+
+
+def _made(items: list[_Unread], rs, max_bytes: int, with_text: bool) -> list:
+    """Entries (text found again, checked and packed) and troubles, in the order of ``items``."""
+    made: list = []
+    for item in items:
+        for found in _parsed(item):
+            if isinstance(found, Entry) and with_text and "error" not in found.doc:
+                text, why = renormalized(found.doc, rs, max_bytes)
+                if why:
+                    found.notes.append(why)
+                else:
+                    found.notes += check_spans(found.doc, text)
+                    found.text = text
+                    found.pack()
+            made.append(found)
+    return made
+
+
+def _parsed(item: _Unread) -> list:
+    """The documents an item holds (a results file may hold one, an array or lines), or troubles."""
+    if item.file is not None:
+        troubles: list = []
+        path = Path(item.file)
+        found = [_document(u.doc if u.doc is not None else u.line, u.where) for u in
+                 _json_items(path, lambda where, why: troubles.append(_Trouble(where, why)))]
+        for entry in found:
+            if isinstance(entry, Entry):
+                entry.result = item.file
+        return troubles + found
+    return [_document(item.doc if item.doc is not None else item.line, item.where)]
+
+
+def _document(raw, where: str):
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            return _Trouble(where, f"not valid JSON: {exc}")
+    if isinstance(raw, dict) and isinstance(raw.get("source"), dict):
+        return Entry(raw)
+    return _Trouble(where, "not a plancli document (no 'source')")
 
 
 def renormalized(doc: dict, rs, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str | None, str | None]:
@@ -297,4 +336,6 @@ def _extract_now(paths: list[str], rs, max_bytes: int, with_text: bool, problem:
             failed = FailedDocument(source=Source(path=item.path), error=ErrorInfo(kind=kind, message=message))
             yield Entry(json.loads(emit.to_json(failed)))
             continue
-        yield Entry(doc, prep.normalized.text if with_text else None)
+        entry = Entry(doc, prep.normalized.text if with_text else None)
+        entry.pack()
+        yield entry

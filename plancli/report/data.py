@@ -11,10 +11,15 @@ import base64
 import json
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from plancli.report.collect import SPAN_KINDS, Entry
 from plancli.report.place import place
 
+if TYPE_CHECKING:
+    from plancli.report.collect import Entry
+
+#: Record lists whose entries point into the text with a ``span``.
+SPAN_KINDS = ("targets", "subsidies", "tasks")
 RECORD_KINDS = (*SPAN_KINDS, "units")
 #: Repairs that say the text may still be wrong where they happened.
 WARNING_REPAIRS = ("invalid_bytes_replaced", "html_too_deep_read_as_text")
@@ -65,6 +70,11 @@ def packed_text(text: str) -> str:
     return base64.b64encode(zlib.compress(text.encode("utf-8", "replace"), 1)).decode("ascii")
 
 
+def unpacked_text(packed: str) -> str:
+    """The text again, from :func:`packed_text` (what the page does in the browser)."""
+    return zlib.decompress(base64.b64decode(packed)).decode("utf-8")
+
+
 class PageData:
     """Documents added one at a time; :meth:`json` is the page's data once all are in."""
 
@@ -75,7 +85,7 @@ class PageData:
         self.failed = self.warned = self.with_text = 0
         self.records = dict.fromkeys(RECORD_KINDS, 0)
 
-    def add(self, entry: Entry) -> int:
+    def add(self, entry: "Entry") -> int:
         """Add one document; returns its index (the page's document number)."""
         index = len(self.docs)
         doc, meta, source = entry.doc, entry.doc.get("metadata") or {}, entry.doc.get("source") or {}
@@ -83,7 +93,7 @@ class PageData:
         error = doc.get("error")
         self.failed += bool(error)
         self.warned += bool(notes) and not error
-        self.with_text += entry.text is not None
+        self.with_text += entry.has_text
         path = source.get("path")
         row = {
             "path": path, "href": _file_uri(path), "result": entry.result, "result_href": _file_uri(entry.result),
@@ -95,7 +105,7 @@ class PageData:
             "bytes": source.get("bytes"), "error": error, "warnings": notes,
             "repairs": [[r.get("kind"), r.get("count"), r.get("examples") or []] for r in source.get("repairs") or []],
             "n": {kind: len(doc.get(kind) or []) for kind in RECORD_KINDS},
-            "text": entry.text is not None, "chars": len(entry.text) if entry.text is not None else None,
+            "text": entry.has_text, "chars": entry.chars,
         }
         self.docs.append(_json(row))
         for kind in RECORD_KINDS:
@@ -103,7 +113,7 @@ class PageData:
             rows = []
             for record in doc.get(kind) or []:
                 flat = _flat(record)
-                if kind == "tasks" and entry.text is not None and flat.get("span"):
+                if kind == "tasks" and entry.has_text and flat.get("span"):
                     flat["text"] = None  # a whole task item: the page takes it from the text
                 values = [index]
                 for key, value in flat.items():

@@ -13,7 +13,7 @@ from typing import IO, Iterable
 
 from plancli import __version__
 from plancli.report.collect import Entry
-from plancli.report.data import PageData, packed_text
+from plancli.report.data import PageData
 
 #: Chart.js, as published on npm (dist/chart.umd.min.js, its source-map comment removed).
 CHART_JS_VERSION = "4.6.1"
@@ -30,9 +30,10 @@ def write_page(entries: Iterable[Entry], out: IO[str], title: str, inputs: list[
     out.write(head.replace("{{TITLE}}", html.escape(title)).replace("{{CSS}}", asset("report.css")))
     data = PageData()
     for entry in entries:
+        entry.pack()
         index = data.add(entry)
-        if entry.text is not None:
-            out.write(f'<script type="application/octet-stream" id="tx-{index}">{packed_text(entry.text)}</script>\n')
+        if entry.packed is not None:
+            out.write(f'<script type="application/octet-stream" id="tx-{index}">{entry.packed}</script>\n')
     meta = {"title": title, "plancli": __version__, "made": time.strftime("%Y-%m-%d %H:%M"), "inputs": inputs,
             "chartjs": CHART_JS_VERSION}
     before, after = rest.split("{{DATA}}")
