@@ -296,8 +296,9 @@ def report(
     The page works offline (one file, nothing fetched): per document, the normalised text with
     every record highlighted; across documents, targets by indicator, subsidies by form and who
     is responsible for which tasks, with charts, a filter box and sortable columns. The text of
-    results is read and normalised again from each input's path (as recorded, from the current
-    folder); a document whose input moved or changed is shown without its text.
+    results is read and normalised again from each input's path (as recorded: from the current
+    folder, else from beside the results); a document whose input moved or changed is shown
+    without its text.
 
     Examples: plancli report results/ -o report.html;  plancli report downloads/*.html -o report.html
     """

@@ -113,6 +113,19 @@ def test_worker_processes_give_the_same_texts_in_the_same_order(notice, tmp_path
     assert all(f"{800 + k}亿元" in text for k, (_, text) in enumerate(alone))
 
 
+def test_relative_input_paths_are_also_found_beside_the_results(notice, tmp_path, monkeypatch):
+    (tmp_path / "in").mkdir()
+    shutil.copy(notice, tmp_path / "in" / "notice.txt")
+    monkeypatch.chdir(tmp_path)
+    subprocess.run([*PLANCLI, "batch", "in", "--out", "out", "-q"], check=True, capture_output=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    [entry] = list(collect([str(tmp_path / "out")]))
+    assert entry.doc["source"]["path"] == "in/notice.txt"
+    assert entry.has_text and not entry.notes and entry.read_from == str(tmp_path / "in" / "notice.txt")
+
+
 def test_a_result_whose_input_changed_or_moved_is_shown_without_text(notice, tmp_path):
     jsonl = tmp_path / "all.jsonl"
     moved = tmp_path / "moved.txt"

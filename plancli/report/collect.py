@@ -9,8 +9,8 @@ An INPUT of ``plancli report`` is one of
 * anything else: documents, read and extracted now (a folder is walked as ``plancli batch`` does).
 
 Output JSON does not hold the normalised text (it would double every output), so the text of a
-result is made again: its input (``source.path``, from the current folder) is read and normalised
-as at extraction. The text is used only when the input's sha256 is still the one recorded and a
+result is made again: its input (``source.path``, from the current folder, else from beside the
+results) is read and normalised as at extraction. The text is used only when the input's sha256 is still the one recorded and a
 record is highlighted only when its ``text`` is what the new text holds at its ``span``; otherwise
 the document is shown without text, or the record without highlight, and the page says why
 (moved, edited, other rules). Documents extracted now carry their text.
@@ -50,6 +50,7 @@ class Entry:
     result: str | None = None  # the output JSON file it was read from, if any
     packed: str | None = None  # the text as the page carries it (``data.packed_text``)
     chars: int | None = None  # the length of the text, in code points
+    read_from: str | None = None  # where the input was found again, when not at its recorded path
 
     def pack(self) -> None:
         if self.text is not None and self.packed is None:
@@ -76,6 +77,7 @@ class _Unread:
     file: str | None = None
     line: str | None = None
     doc: dict | None = None
+    base: str | None = None  # where else a relative input path may start: beside the results
 
 
 @dataclass
@@ -119,7 +121,8 @@ def collect(inputs: list[str], rules=None, max_bytes: int = DEFAULT_MAX_BYTES, w
             yield from _results_folder(path, rs, max_bytes, with_text, problem, jobs)
         elif path.is_file() and _is_json(path):
             yield from flush()
-            yield from _read(_json_items(path, problem), rs, max_bytes, with_text, problem, jobs)
+            yield from _read(_json_items(path, problem, str(path.resolve().parent)), rs, max_bytes, with_text,
+                             problem, jobs)
         elif not path.exists():
             problem(name, "no such file or directory")
         else:
@@ -152,7 +155,8 @@ def _results_folder(folder: Path, rs, max_bytes: int, with_text: bool, problem: 
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         files += [os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".json") and not f.startswith(".")]
     shown: set[str] = set()
-    for entry in _read((_Unread(f, file=f) for f in files), rs, max_bytes, with_text, problem, jobs):
+    base = str(folder.resolve().parent)  # `batch in --out out` run from the folder that holds both
+    for entry in _read((_Unread(f, file=f, base=base) for f in files), rs, max_bytes, with_text, problem, jobs):
         path = entry.doc["source"].get("path", "")
         if path in failed:
             shown.add(path)
@@ -163,9 +167,9 @@ def _results_folder(folder: Path, rs, max_bytes: int, with_text: bool, problem: 
             yield Entry(doc, result=str(errors))
 
 
-def _json_items(path: Path, problem: Problem) -> Iterator[_Unread]:
+def _json_items(path: Path, problem: Problem, base: str | None = None) -> Iterator[_Unread]:
     """The documents of a JSON file (one object or an array, parsed here) or of a JSON Lines
-    file (one line each, parsed by a worker)."""
+    file (one line each, parsed by a worker); ``base``: see ``_Unread``."""
     try:
         with open(path, encoding="utf-8-sig") as fh:
             stripped = fh.read(1 << 16).lstrip()
@@ -180,11 +184,11 @@ def _json_items(path: Path, problem: Problem) -> Iterator[_Unread]:
                     fh.seek(0)  # one object per line after all
                 else:
                     for i, doc in enumerate(data if isinstance(data, list) else [data]):
-                        yield _Unread(f"{path}[{i}]", doc=doc)
+                        yield _Unread(f"{path}[{i}]", doc=doc, base=base)
                     return
             for number, line in enumerate(fh, 1):
                 if line.strip():
-                    yield _Unread(f"{path}:{number}", line=line)
+                    yield _Unread(f"{path}:{number}", line=line, base=base)
     except UnicodeDecodeError:
         problem(str(path), "not UTF-8 JSON")
     except OSError as exc:
@@ -241,7 +245,9 @@ def _made(items: list[_Unread], rs, max_bytes: int, with_text: bool) -> list:
     for item in items:
         for found in _parsed(item):
             if isinstance(found, Entry) and with_text and "error" not in found.doc:
-                text, why = renormalized(found.doc, rs, max_bytes)
+                text, why = renormalized(found.doc, rs, max_bytes, item.base)
+                if not why and text is not None and not os.path.exists(found.doc["source"]["path"]):
+                    found.read_from = os.path.join(item.base, found.doc["source"]["path"])
                 if why:
                     found.notes.append(why)
                 else:
@@ -277,8 +283,10 @@ def _document(raw, where: str):
     return _Trouble(where, "not a plancli document (no 'source')")
 
 
-def renormalized(doc: dict, rs, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str | None, str | None]:
-    """The normalised text of a result's input, read again, or None and the reason."""
+def renormalized(doc: dict, rs, max_bytes: int = DEFAULT_MAX_BYTES, base: str | None = None
+                 ) -> tuple[str | None, str | None]:
+    """The normalised text of a result's input, read again, or None and the reason. A relative
+    path is tried from the current folder, then from ``base``."""
     from plancli.pipeline import prepare_raw
     from plancli.read import RawInput, read_input
 
@@ -289,7 +297,13 @@ def renormalized(doc: dict, rs, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str
     try:
         raw = read_input(path, max_bytes=max_bytes)
     except InputError as exc:
-        return None, f"the input {path} cannot be read here ({exc.kind}): text not shown"
+        beside = os.path.join(base, path) if base and not os.path.isabs(path) else None
+        try:
+            if exc.kind != "not_found" or beside is None:
+                raise
+            raw = read_input(beside, max_bytes=max_bytes)
+        except InputError:
+            return None, f"the input {path} cannot be read here ({exc.kind}): text not shown"
     if source.get("sha256") and raw.sha256 != source["sha256"]:
         return None, f"the input {path} has changed since it was extracted: text not shown"
     try:

@@ -96,7 +96,7 @@ class PageData:
         self.with_text += entry.has_text
         path = source.get("path")
         row = {
-            "path": path, "href": _file_uri(path), "result": entry.result, "result_href": _file_uri(entry.result),
+            "path": path, "href": _file_uri(entry.read_from or path), "result": entry.result, "result_href": _file_uri(entry.result),
             "title": meta.get("title"), "notice_title": meta.get("notice_title"), "issuer": meta.get("issuer"),
             "number": meta.get("doc_number"), "issued": meta.get("issued_date"),
             "published": meta.get("published_date"), "period": [meta.get("period_start"), meta.get("period_end")],

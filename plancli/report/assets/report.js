@@ -591,8 +591,8 @@
     const table = h('table', {class: 'matrix'},
       h('thead', null, h('tr', null, h('th', {class: 'unit'}, 'unit \\ task'),
         tasks.map(i => h('th', {title: get('tasks', i, 'title') || '', onclick: () => { location.hash = recHref('tasks', i); }},
-          get('tasks', i, 'marker') || '#'))),
-        h('th', null, 'lead'), h('th', null, 'support'), h('th', null, 'named')),
+          get('tasks', i, 'marker') || '#')),
+        h('th', null, 'lead'), h('th', null, 'support'), h('th', null, 'named'))),
       h('tbody', null, order.map(([name, roles]) => {
         const count = role => [...roles.values()].filter(r => r === role).length;
         return h('tr', null, h('td', {class: 'unit'}, name),
@@ -704,11 +704,12 @@
   function route() {
     hidePop();
     pinned = false;
-    const parts = location.hash.replace(/^#\/?/, '').split('/');
+    const parts = decodeURIComponent(location.hash).replace(/^#\/?/, '').split(/[/?&]/);
     for (const a of document.querySelectorAll('#tabs a')) a.classList.toggle('on', a.dataset.tab === parts[0]);
-    if (parts[0] === 'doc' && D.docs[+parts[1]]) {
-      const focus = parts[2] && R[parts[2]] && R[parts[2]].rows[+parts[3]] ? {kind: parts[2], i: +parts[3]} : null;
-      documentView(focus ? docOf(focus.kind, focus.i) : +parts[1], focus).then(applyFilterToDoc);
+    const n = k => parseInt(parts[k], 10);
+    if (parts[0] === 'doc' && D.docs[n(1)]) {
+      const focus = parts[2] && R[parts[2]] && R[parts[2]].rows[n(3)] ? {kind: parts[2], i: n(3)} : null;
+      documentView(focus ? docOf(focus.kind, focus.i) : n(1), focus).then(applyFilterToDoc);
       return;
     }
     current = null;
