@@ -279,7 +279,8 @@ def quantities(
 @app.command()
 def report(
     inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="Batch output folders (--out), JSON Lines or "
-                      "JSON files of results, or documents (files or folders: extracted now); globs allowed.")],
+                      "JSON files of results ('-': JSON Lines on standard input), or documents (files or "
+                      "folders: extracted now); globs allowed.")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", dir_okay=False,
                       help="Write the page to FILE (e.g. report.html) instead of standard output.")] = None,
     title: Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Title of the page (default: from the inputs).")] = None,

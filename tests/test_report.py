@@ -228,6 +228,16 @@ def test_plancli_report_writes_the_page_and_says_so(notice, tmp_path):
     assert report.read_text(encoding="utf-8").startswith("<!doctype html>")
 
 
+def test_results_can_be_piped_in(notice, tmp_path):
+    lines = subprocess.run([*PLANCLI, "extract", str(notice), str(notice), "-f", "jsonl"], capture_output=True,
+                           text=True).stdout
+    report = tmp_path / "report.html"
+    proc = subprocess.run([*PLANCLI, "report", "-", "-o", str(report)], input=lines, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    docs = page_data(report.read_text(encoding="utf-8"))["docs"]
+    assert [d["path"] for d in docs] == [str(notice)] * 2 and all(d["text"] for d in docs)
+
+
 def test_plancli_report_names_inputs_it_cannot_read_and_exits_1(notice, tmp_path):
     report = tmp_path / "report.html"
     proc = subprocess.run([*PLANCLI, "report", str(notice), str(tmp_path / "missing.jsonl"), "-o", str(report)],

@@ -6,6 +6,7 @@ An INPUT of ``plancli report`` is one of
   every ``*.json`` below it, and the failures in ``errors.jsonl``;
 * a JSON Lines file (``--jsonl``, ``extract -f jsonl``) or a JSON file (one document or an array,
   ``extract -f json``);
+* ``-``: JSON Lines of results on standard input;
 * anything else: documents, read and extracted now (a folder is walked as ``plancli batch`` does).
 
 Output JSON does not hold the normalised text (it would double every output), so the text of a
@@ -24,6 +25,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -116,7 +118,11 @@ def collect(inputs: list[str], rules=None, max_bytes: int = DEFAULT_MAX_BYTES, w
 
     for name in inputs:
         path = Path(name)
-        if path.is_dir() and is_results_folder(path):
+        if name == "-":  # results piped in: `plancli batch … --jsonl - | plancli report - -o r.html`
+            yield from flush()
+            lines = (_Unread(f"standard input:{n}", line=line) for n, line in enumerate(sys.stdin, 1) if line.strip())
+            yield from _read(lines, rs, max_bytes, with_text, problem, jobs)
+        elif path.is_dir() and is_results_folder(path):
             yield from flush()
             yield from _results_folder(path, rs, max_bytes, with_text, problem, jobs)
         elif path.is_file() and _is_json(path):
