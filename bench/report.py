@@ -96,7 +96,7 @@ def run(say, ndocs: int = 1000) -> dict:
     """Measure and print; returns what :func:`verdicts` judges."""
     say(f"\n== report: plancli report of {ndocs} documents, and opening it in headless Chromium  [{measure.load()}]")
     c, out = results_folder(ndocs)
-    say(f"results of {len(c.docs)} documents ({c.nbytes / corpus.MB:.1f} MB of inputs) in {out}")
+    say(f"results of {len(c.docs)} documents ({c.nbytes / corpus.MB:.1f} MB of inputs) in {out.relative_to(corpus.ROOT)}")
     report = corpus.OUT / "report.html"
     writes = [time_write(out, report) for _ in range(2)]
     write_s = sum(writes) / len(writes)
