@@ -71,6 +71,7 @@ class BatchOptions:
     rules_dir: Path | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     keywords: bool = False  # tag tasks with TF-IDF keywords (loads jieba in every worker)
+    report: Path | None = None  # the HTML report written after the run (kept out of the folder walk)
 
 
 @dataclass
@@ -523,7 +524,7 @@ def _run(opts: BatchOptions, reporter: Reporter) -> Summary:
     started = time.monotonic()
     jobs = opts.jobs or default_jobs()
     exclude = [opts.out] + ([opts.csv_dir] if opts.csv_dir else []) + \
-              ([opts.jsonl] if opts.jsonl and opts.jsonl != "-" else [])
+              ([opts.jsonl] if opts.jsonl and opts.jsonl != "-" else []) + ([opts.report] if opts.report else [])
     ignored: dict[str, int] = {}
     items = discover(opts.inputs, opts.globs, exclude, ignored)
     opts.out.mkdir(parents=True, exist_ok=True)

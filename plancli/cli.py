@@ -463,6 +463,64 @@ def quantities(
         out.write(json.dumps(found, ensure_ascii=False, indent=1) + "\n")
 
 
+@app.command(cls=_Command)
+def report(
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="Batch output folders (--out), JSON Lines or "
+                      "JSON files of results ('-': JSON Lines on standard input), or documents (files or "
+                      "folders: extracted now); globs allowed.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", dir_okay=False,
+                      help="Write the page to FILE (e.g. report.html) instead of standard output.")] = None,
+    title: Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Title of the page (default: from the inputs).")] = None,
+    no_text: Annotated[bool, typer.Option("--no-text", help="Leave the documents' texts out: a smaller page "
+                       "that lists records without highlighting them.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="N", help="Worker processes that read and normalise the inputs "
+                    "of results again (0: one per core).", min=0)] = 0,
+    rules: RulesOpt = None,
+    max_bytes: MaxBytesOpt = 100 * 1024 * 1024,
+    debug: DebugOpt = False,
+) -> None:
+    """Write one HTML page to check records against their text and compare plans across places.
+
+    The page works offline (one file, nothing fetched): per document, the normalised text with
+    every record highlighted; across documents, targets by indicator, subsidies by form and who
+    is responsible for which tasks, with charts, a filter box and sortable columns. The text of
+    results is read and normalised again from each input's path (as recorded: from the current
+    folder, else from beside the results); a document whose input moved or changed is shown
+    without its text.
+
+    Examples: plancli report results/ -o report.html;  plancli report downloads/*.html -o report.html
+    """
+    _State.debug = debug
+    from plancli.report import write_report
+
+    if output is None and sys.stdout.isatty():
+        print("plancli: report: the page is HTML; write it to a file with -o report.html", file=sys.stderr)
+        raise typer.Exit(2)
+    rs = _check_rules(rules)
+    try:
+        summary = write_report(_expand(inputs), output or sys.stdout, rs, max_bytes, with_text=not no_text,
+                               title=title, jobs=jobs, problem=lambda where, why: print(f"plancli: {where}: {why}", file=sys.stderr))
+    except OSError as exc:
+        from plancli.read import InputError
+
+        _fail(str(output) if output else "standard output",
+              InputError("output_error", f"cannot write the report: {exc.strerror or exc}"))
+        raise typer.Exit(1) from None
+    if output is not None:
+        print(f"plancli: wrote {output} ({_report_counts(summary)})", file=sys.stderr)
+    raise typer.Exit(1 if summary.problems else 0)
+
+
+def _report_counts(summary) -> str:
+    counts = f"{summary.documents} documents"
+    if summary.failed:
+        counts += f", {summary.failed} failed"
+    counts += ", " + ", ".join(f"{n} {kind}" for kind, n in summary.records.items())
+    if summary.with_text < summary.documents - summary.failed:
+        counts += f"; {summary.documents - summary.failed - summary.with_text} without their text"
+    return counts
+
+
 class Engine(str, Enum):
     local = "local"
     dask = "dask"
@@ -497,6 +555,8 @@ def batch(
                                                "(the same as --summary -).")] = False,
     summary_file: Annotated[Optional[str], typer.Option("--summary", metavar="FILE", help="Write the summary as "
                             "JSON to FILE ('-': stdout).")] = None,
+    report_file: Annotated[Optional[Path], typer.Option("--report", metavar="FILE", dir_okay=False, help="At the end, "
+                           "also write the HTML report of OUTDIR to FILE (as `plancli report OUTDIR -o FILE`).")] = None,
     rules: RulesOpt = None,
     max_bytes: MaxBytesOpt = 100 * 1024 * 1024,
     keywords: KeywordsOpt = False,
@@ -534,7 +594,7 @@ def batch(
     signal.signal(signal.SIGTERM, terminated)
     opts = BatchOptions(inputs=inputs, out=out, globs=glob_ or [], jsonl=jsonl, csv_dir=csv, jobs=jobs,
                         force=force, engine=engine.value, scheduler=scheduler, rules_dir=rules,
-                        max_bytes=max_bytes, keywords=keywords)
+                        max_bytes=max_bytes, keywords=keywords, report=report_file)
     try:
         summary = run(opts, make_reporter(quiet=quiet, debug=debug, color=color.value))
     except BatchError as exc:
@@ -546,7 +606,24 @@ def batch(
     if summary_file is not None:
         with _writing(None if summary_file == "-" else Path(summary_file)) as fh:
             fh.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")
+    if report_file is not None:
+        _batch_report(inputs, out, report_file, rules, max_bytes, quiet, jobs)
     raise typer.Exit(1 if summary.failed else 0)
+
+
+def _batch_report(inputs: list[str], out: Path, report_file: Path, rules: Optional[Path], max_bytes: int, quiet: bool,
+                  jobs: int) -> None:
+    """``batch --report``: the report of OUTDIR, once the batch is done (a failure here is one line)."""
+    from plancli.report import default_title, write_report
+
+    try:
+        summary = write_report([str(out)], report_file, rules, max_bytes, jobs=jobs, title=default_title(inputs),
+                               problem=lambda where, why: print(f"plancli: {where}: {why}", file=sys.stderr))
+    except OSError as exc:
+        print(f"plancli: {report_file}: cannot write the report: {exc.strerror or exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    if not quiet:
+        print(f"plancli: wrote {report_file} ({_report_counts(summary)})", file=sys.stderr)
 
 
 def main() -> None:

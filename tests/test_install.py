@@ -57,6 +57,21 @@ def test_the_wheel_carries_every_rules_file(wheel):
         assert f"plancli/builtin_rules/{path.name}" in names, path.name
 
 
+def test_the_wheel_carries_the_report_page_assets(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in (ROOT / "plancli" / "report" / "assets").iterdir():
+        assert f"plancli/report/assets/{path.name}" in names, path.name
+
+
+def test_the_installed_tool_writes_a_report(installed, tmp_path):
+    shutil.copy(sample("002"), tmp_path / "notice.txt")
+    proc = subprocess.run([str(installed), "report", "notice.txt", "-o", "report.html"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Chart.js v4" in page and 'id="tx-0"' in page and "plancli-data" in page
+
+
 def test_the_installed_tool_extracts_a_sample_from_another_folder(installed, tmp_path):
     doc = tmp_path / "notice.txt"
     shutil.copy(sample("002"), doc)
