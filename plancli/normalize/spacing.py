@@ -1,0 +1,39 @@
+"""Rejoin text that a PDF copy spaced out ("战略新 兴", "200 万元", "第 1 0 条").
+
+Text copied out of a PDF often carries a space wherever the PDF broke a line or placed glyphs
+apart. Chinese writes no spaces between its characters, so such a page has many spaces between
+two Chinese characters or digits; ordinary pages have a handful (between a name and a date, two
+issuers on one line). Only a page with many of them is rejoined, and then only single spaces
+between Chinese characters, digits and Chinese punctuation are taken out; English words keep
+their spaces.
+"""
+from __future__ import annotations
+
+import re
+
+from plancli.normalize.step import StepResult
+
+#: A single space between two Chinese characters, digits or Chinese punctuation marks.
+_INNER_SPACE = re.compile(r"(?<=[\u4e00-\u9fff\d、,。:;()《》“”]) (?=[\u4e00-\u9fff\d、,。:;()《》“”])")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+#: Spaces per 100 Chinese characters above which a page is taken as spaced out (ordinary pages
+#: have about 0.1, spaced-out copies 3 to 10).
+SPACED_PER_100 = 1.5
+#: Fewer spaces than this are never a spaced-out page.
+MIN_SPACES = 20
+
+
+def rejoin_spaced(text: str) -> StepResult:
+    spaces = _INNER_SPACE.findall(text)
+    if len(spaces) < MIN_SPACES:
+        return StepResult(text)
+    cjk = len(_CJK.findall(text))
+    if not cjk or len(spaces) * 100 / cjk < SPACED_PER_100:
+        return StepResult(text)
+    result = StepResult(text)
+    for m in _INNER_SPACE.finditer(text):
+        if len(result.examples) >= 3:
+            break
+        result.examples.append(f"{text[max(0, m.start() - 3):m.end() + 3]!r} -> {text[max(0, m.start() - 3):m.start()] + text[m.end():m.end() + 3]!r}")
+    result.text, result.count = _INNER_SPACE.subn("", text)
+    return result
