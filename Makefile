@@ -21,9 +21,11 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[bench]"
 	touch $@ $(VENV)/.installed
 
-## run: install and extract every sample, printing readable tables
+## run: install and extract every sample, printing readable tables; then the samples' HTML report
 run: $(VENV)/.installed
 	$(BIN)/plancli extract samples/*.txt --format table
+	$(BIN)/plancli report samples --title "plancli report: samples" -o build/report.html
+	@echo "report: $(CURDIR)/build/report.html"
 
 ## test: install with test extras and run the test suite
 test: $(VENV)/.installed-test

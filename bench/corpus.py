@@ -49,10 +49,11 @@ def sample_texts() -> list[tuple[str, str]]:
     return [(f.stem, f.read_text(encoding="utf-8")) for f in files]
 
 
-def build(size_mb: float, folder: Path | None = None) -> Corpus:
-    """Write copies of the samples until the folder holds at least ``size_mb`` MB, in whole
-    rounds of every sample in every encoding: each size has the same mix of documents, so the
-    time per MB of two sizes differs only by how cost scales (not by which documents they hold)."""
+def build(size_mb: float, folder: Path | None = None, min_docs: int = 0) -> Corpus:
+    """Write copies of the samples until the folder holds at least ``size_mb`` MB (and
+    ``min_docs`` documents), in whole rounds of every sample in every encoding: each size has
+    the same mix of documents, so the time per MB of two sizes differs only by how cost scales
+    (not by which documents they hold)."""
     folder = folder or OUT / f"corpus-{size_mb:g}mb"
     if folder.exists():
         shutil.rmtree(folder)
@@ -61,7 +62,7 @@ def build(size_mb: float, folder: Path | None = None) -> Corpus:
     docs: list[Doc] = []
     period = math.lcm(len(samples), len(ENCODINGS))
     total, i = 0, 0
-    while total < size_mb * MB or i % period:
+    while total < size_mb * MB or i < min_docs or i % period:
         stem, text, utf8 = samples[i % len(samples)]
         enc = ENCODINGS[i % len(ENCODINGS)]
         data = text.encode(enc)

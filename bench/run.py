@@ -4,6 +4,7 @@
     python bench/run.py --big           # 50 MB batch corpus, sizes 1, 5 and 25 MB (about 8 minutes)
     python bench/run.py --profile       # also pyinstrument over the in-process pipeline
     python bench/run.py --record        # also write bench/RESULTS.md
+    python bench/run.py --report-only   # only the report stage: write and open a report of 1,000 documents
 
 Targets are printed as PASS/FAIL lines; nothing is asserted (timings belong here, not in tests).
 Corpora and the profile go to bench/out/ (git-ignored). MB = 10**6 bytes on disk.
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402
 import hostile  # noqa: E402
 import measure  # noqa: E402
+import report  # noqa: E402
 import stages  # noqa: E402
 
 LINES: list[str] = []
@@ -72,6 +74,7 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="pyinstrument: bench/out/profile.html + top frames")
     ap.add_argument("--record", action="store_true", help="write this run's output to bench/RESULTS.md")
     ap.add_argument("--hostile-only", action="store_true", help="only the hostile and oversized inputs (a minute)")
+    ap.add_argument("--report-only", action="store_true", help="only the report stage (1,000 documents)")
     ap.add_argument("--wait-load", type=float, default=0.0, metavar="LOAD",
                     help="first wait (up to 10 minutes) for the 1-minute load average to drop below LOAD")
     args = ap.parse_args()
@@ -83,6 +86,11 @@ def main() -> None:
     if args.wait_load:
         measure.wait_for_low_load(args.wait_load, 600, say)
         say(f"starting at {measure.load()}")
+    if args.report_only:
+        stage = report.run(say)
+        say(f"\n== targets  [{measure.load()}]")
+        report.verdicts(stage, verdict)
+        return
 
     if args.hostile_only:
         say("\n== hostile and oversized inputs against a real plan of the same size (CPU and peak RSS of each run)")
@@ -191,6 +199,9 @@ def main() -> None:
         for self_s, incl_s, key in stages.profile([d.path for d in c.docs], html):
             say(f"  {self_s:6.2f}  {incl_s:7.2f}  {key}")
 
+    # --- the HTML report ----------------------------------------------------------------------------
+    report_stage = report.run(say)
+
     # --- hostile inputs --------------------------------------------------------------------------
     say("\n== hostile and oversized inputs against a real plan of the same size (CPU and peak RSS of each run)")
     hostile_figures = hostile.run(say)
@@ -219,6 +230,7 @@ def main() -> None:
             + ", ".join(f"{s:g} MB {v:.3f} s/MB" for s, v in per_mb.items()))
     verdict(not clean_loads["jieba"], f"a clean Simplified extract ({one.name}) does not load jieba"
             f" (opencc {'loaded' if clean_loads['opencc'] else 'not loaded'})")
+    report.verdicts(report_stage, verdict)
 
     hostile_verdicts(hostile_figures)
 

@@ -85,6 +85,7 @@ class BatchOptions:
     rules_dir: Path | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     keywords: bool = False  # tag tasks with TF-IDF keywords (loads jieba in every worker)
+    report: Path | None = None  # the HTML report written after the run (kept out of the folder walk)
     csv_raw: bool = False  # CSV cells as they are, formulas included (for pandas, not spreadsheets)
     timeout: float | None = limits.DEFAULT_TIMEOUT  # seconds per file; None or 0: no limit
     max_memory: int | None = limits.DEFAULT_MAX_MEMORY  # bytes per worker; None or 0: no limit
@@ -128,6 +129,7 @@ class Summary:
     bytes_read: int = 0  # input bytes processed this run (skipped files excluded)
     seconds: float = 0.0
     retried: int = 0  # files sent to a worker again because the one they were in died
+    ignored: dict[str, int] = field(default_factory=dict)  # files the folder walk left out, by kind
 
     def add(self, outcome: Outcome) -> None:
         setattr(self, outcome.status, getattr(self, outcome.status) + 1)
@@ -144,7 +146,7 @@ class Summary:
         return {"files": self.files, "documents": self.done + self.skipped, "processed": self.done,
                 "skipped": self.skipped, "failed": self.failed, "records": self.records,
                 "bytes_read": self.bytes_read, "seconds": round(self.seconds, 3),
-                "mb_per_s": round(self.mb_per_s, 3), "retried": self.retried}
+                "mb_per_s": round(self.mb_per_s, 3), "retried": self.retried, "ignored": dict(sorted(self.ignored.items()))}
 
 
 class Reporter:
@@ -163,7 +165,30 @@ class Reporter:
 # --------------------------------------------------------------------------------------------
 # Finding inputs and where their outputs go
 
-def discover(inputs: list[str], globs: list[str] = (), exclude: list[str | os.PathLike] = ()) -> list[Item]:
+#: Why a file under an input folder was left out of a batch (``Summary.ignored``), in words.
+IGNORED_KINDS = {
+    "unsupported_type": "unsupported type",
+    "not_matching_glob": "not matching --glob",
+    "hidden": "hidden (name starts with .)",
+    "hidden_folder": "hidden folders",
+    "office_temp": "Office temporary (~$…)",
+    "symlinked_folder": "symbolic links to folders",
+}
+
+
+def _left_out(name: str, rel: str, globs: list[str]) -> str | None:
+    """Why a file found in a folder walk is not an input (a key of ``IGNORED_KINDS``), or None."""
+    if name.startswith("."):
+        return "hidden"
+    if name.startswith("~$"):
+        return "office_temp"  # Word and Excel's lock file beside an open document: not the document
+    if not _wanted(rel, globs):
+        return "not_matching_glob" if globs else "unsupported_type"
+    return None
+
+
+def discover(inputs: list[str], globs: list[str] = (), exclude: list[str | os.PathLike] = (),
+             ignored: dict[str, int] | None = None) -> list[Item]:
     """Files under the input folders (sorted, hidden ones left out) plus files named directly.
 
     Outputs mirror the tree below the folders' common parent: for one folder, its own layout.
@@ -171,7 +196,8 @@ def discover(inputs: list[str], globs: list[str] = (), exclude: list[str | os.Pa
     that leads out of its input folder, and whatever is not a regular file (FIFOs, sockets,
     devices: reading them could block forever), are listed as refused, so they appear among the
     run's errors instead of vanishing. ``exclude`` keeps OUTDIR and the other outputs out of the
-    walk when they sit inside an input folder.
+    walk when they sit inside an input folder. ``ignored`` counts what the walk left out (not
+    an input by its name: hidden, unsupported type …), by kind (``IGNORED_KINDS``).
     """
     for name in inputs:
         if not os.path.exists(name):
@@ -181,10 +207,13 @@ def discover(inputs: list[str], globs: list[str] = (), exclude: list[str | os.Pa
     skip = {os.path.realpath(p) for p in exclude}
     items: list[Item] = []
     seen: set[PurePath] = set()
+    ignored = {} if ignored is None else ignored
 
-    def add(path: str, root_rel: str | None, root: str | None = None) -> None:
-        if root_rel is not None and not _wanted(root_rel, globs):
-            return
+    def count(kind: str) -> None:
+        ignored[kind] = ignored.get(kind, 0) + 1
+
+    def add(path: str, root: str | None = None) -> None:
+        """``root``: the input folder the walk found ``path`` in (None: named explicitly)."""
         refused, size, exists = None, 0, False
         try:
             st = os.stat(path)
@@ -207,16 +236,29 @@ def discover(inputs: list[str], globs: list[str] = (), exclude: list[str | os.Pa
 
     for name in inputs:
         if not os.path.isdir(name):
-            add(name, None)  # named explicitly: taken whatever its suffix
+            add(name)  # named explicitly: taken whatever its suffix
             continue
         root = os.path.realpath(name)
         for dirpath, dirnames, filenames in os.walk(name):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
-                                 and os.path.realpath(os.path.join(dirpath, d)) not in skip)
+            kept = []
+            for d in sorted(dirnames):
+                full = os.path.join(dirpath, d)
+                if os.path.realpath(full) in skip:
+                    continue  # OUTDIR or another output inside the input folder
+                if d.startswith("."):
+                    count("hidden_folder")
+                elif os.path.islink(full):
+                    count("symlinked_folder")  # os.walk would not enter it either
+                else:
+                    kept.append(d)
+            dirnames[:] = kept
             for fname in sorted(filenames):
-                if not fname.startswith("."):
-                    path = os.path.normpath(os.path.join(dirpath, fname))
-                    add(path, PurePath(os.path.relpath(path, name)).as_posix(), root)
+                path = os.path.normpath(os.path.join(dirpath, fname))
+                why = _left_out(fname, PurePath(os.path.relpath(path, name)).as_posix(), globs)
+                if why:
+                    count(why)
+                else:
+                    add(path, root)
     return items
 
 
@@ -566,7 +608,7 @@ def _remove_stale_temp_files(opts: BatchOptions) -> None:
     resumed run leaves nothing half-written behind; those of a run still going are kept."""
     emit.remove_stale_temp_files(opts.out)
     if opts.csv_dir and opts.csv_dir.is_dir():
-        emit.remove_stale_temp_files(opts.csv_dir, tuple(f"{n}.csv" for n in ("documents", *RECORD_KINDS)))
+        emit.remove_stale_temp_files(opts.csv_dir, tuple(f"{n}.csv" for n in emit.TABLES))
     if opts.jsonl and opts.jsonl != "-":
         jsonl = Path(opts.jsonl)
         if jsonl.parent.is_dir():
@@ -602,8 +644,8 @@ def run(opts: BatchOptions, reporter: Reporter | None = None) -> Summary:
 def _run(opts: BatchOptions, reporter: Reporter, summary: Summary) -> None:
     jobs = opts.jobs or default_jobs()
     exclude = [opts.out] + ([opts.csv_dir] if opts.csv_dir else []) + \
-              ([opts.jsonl] if opts.jsonl and opts.jsonl != "-" else [])
-    items = discover(opts.inputs, opts.globs, exclude)
+              ([opts.jsonl] if opts.jsonl and opts.jsonl != "-" else []) + ([opts.report] if opts.report else [])
+    items = discover(opts.inputs, opts.globs, exclude, summary.ignored)
     with _stopping_on_os_error(opts.out):
         opts.out.mkdir(parents=True, exist_ok=True)
     rules_dir = os.path.abspath(opts.rules_dir) if opts.rules_dir else None

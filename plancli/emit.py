@@ -206,12 +206,32 @@ def open_output(path: Path | None) -> Iterator[IO[str]]:
             yield fh
 
 
-def _console(out: IO[str]):
+#: ``--color``: auto (colour on a terminal unless NO_COLOR is set), always, never.
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def use_color(out: IO[str], color: str = "auto") -> bool:
+    """Whether to colour ``out``: ``--color always``/``never`` win over NO_COLOR, which wins
+    over a terminal (https://no-color.org: any non-empty value)."""
+    if color in ("always", "never"):
+        return color == "always"
+    return bool(hasattr(out, "isatty") and out.isatty()) and not os.environ.get("NO_COLOR")
+
+
+def console(out: IO[str], color: str = "auto", width: int | None = None):
+    """A Rich console for ``out``: terminal width on a terminal, else ``width`` (160)."""
     from rich.console import Console
 
     is_tty = hasattr(out, "isatty") and out.isatty()
-    return Console(file=out, force_terminal=is_tty, no_color="NO_COLOR" in os.environ or not is_tty,
-                   width=None if is_tty else 160, soft_wrap=False)
+    colored = use_color(out, color)
+    # never force "not a terminal": a progress bar on a terminal still moves without colour
+    return Console(file=out, force_terminal=True if colored else None, no_color=not colored,
+                   color_system="auto" if colored else None, highlight=colored,
+                   width=width or (None if is_tty else 160), soft_wrap=False)
+
+
+#: What a table shows for a value the document does not give.
+MISSING = "—"
 
 
 def _clip(s: str | None, n: int = 60) -> str:
@@ -219,59 +239,72 @@ def _clip(s: str | None, n: int = 60) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
+def _text(s: str | None, n: int = 60) -> str:
+    return _clip(s, n) if s else MISSING
+
+
 def _num(x: float | None) -> str:
     if x is None:
-        return ""
+        return MISSING
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
-def write_tables(docs: list, out: IO[str]) -> None:
-    """Readable tables of one or more documents: metadata, targets, subsidies, tasks, units."""
-    from rich.table import Table
+def write_tables(docs: list, out: IO[str], color: str = "auto") -> None:
+    """Readable tables of one or more documents: metadata, targets, subsidies, tasks, units.
+    Each record shows the start of the sentence it came from, so a reader can check it."""
+    from rich.table import Table as RichTable
+    from rich.text import Text
 
-    console = _console(out)
+    class Table(RichTable):
+        def add_row(self, *cells: str) -> None:  # document text is text, never Rich markup
+            super().add_row(*(Text(c) for c in cells))
+
+    con = console(out, color)
     for doc in docs:
         m, s = doc.metadata, doc.source
-        console.rule(f"{s.path}")
-        console.print(f"title: {m.title}   issuer: {m.issuer}   number: {m.doc_number}   "
-                      f"issued: {m.issued_date}   published: {m.published_date}   "
-                      f"period: {m.period_start}-{m.period_end}")
-        console.print(f"encoding: {s.encoding}   language: {s.language}   script: {s.script}   "
-                      f"sections: {len(doc.sections)}   repairs: "
-                      + ", ".join(f"{r.kind}×{r.count}" for r in s.repairs))
+        period = f"{m.period_start or MISSING}-{m.period_end or MISSING}" if m.period_start or m.period_end else MISSING
+        con.rule(f"{s.path}")
+        con.print(f"title: {_text(m.title, 200)}   issuer: {_text(m.issuer)}   number: {_text(m.doc_number)}   "
+                  f"issued: {m.issued_date or MISSING}   published: {m.published_date or MISSING}   "
+                  f"period: {period}", markup=False)
+        con.print(f"encoding: {s.encoding or MISSING}   language: {s.language or MISSING}   "
+                  f"script: {s.script or MISSING}   sections: {len(doc.sections)}   repairs: "
+                  + (", ".join(f"{r.kind}×{r.count}" for r in s.repairs) or MISSING), markup=False)
         if doc.targets:
             t = Table(title=f"targets ({len(doc.targets)})", show_lines=False)
-            for col in ("indicator", "cmp", "value", "unit", "year", "baseline", "rule"):
+            for col in ("indicator", "cmp", "value", "unit", "year", "baseline", "source"):
                 t.add_column(col)
             for r in doc.targets:
-                base = f"{_num(r.baseline.value)} ({r.baseline.year})" if r.baseline and r.baseline.value is not None else ""
+                base = f"{_num(r.baseline.value)} ({r.baseline.year or MISSING})" \
+                    if r.baseline and r.baseline.value is not None else MISSING
                 value = "masked" if r.masked else _num(r.value) + (f"-{_num(r.value_max)}" if r.value_max else "")
-                t.add_row(_clip(r.indicator, 40), r.comparator or "", value, r.unit or "",
-                          str(r.year or ""), base, r.rule)
-            console.print(t)
+                t.add_row(_text(r.indicator, 30), r.comparator or MISSING, value, r.unit or MISSING,
+                          str(r.year or MISSING), base, _text(r.text, 50))
+            con.print(t)
         if doc.subsidies:
             t = Table(title=f"subsidies ({len(doc.subsidies)})")
-            for col in ("amount (yuan)", "cap", "ratio", "form", "once", "recipient"):
+            for col in ("amount (yuan)", "cap", "ratio", "form", "once", "recipient", "source"):
                 t.add_column(col)
             for r in doc.subsidies:
-                t.add_row(_num(r.amount), "≤" if r.cap else "", _num(r.ratio), r.form or "",
-                          {True: "once", False: "annual", None: ""}[r.once], _clip(r.recipient, 50))
-            console.print(t)
+                t.add_row(_num(r.amount), "≤" if r.cap else "", _num(r.ratio), r.form or MISSING,
+                          {True: "once", False: "annual", None: MISSING}[r.once], _text(r.recipient, 30),
+                          _text(r.text, 40))
+            con.print(t)
         if doc.tasks:
             t = Table(title=f"tasks ({len(doc.tasks)})")
             for col in ("marker", "title", "lead", "units"):
                 t.add_column(col)
             for r in doc.tasks:
-                t.add_row(r.marker or "", _clip(r.title, 40), "、".join(r.responsible.lead),
-                          _clip("、".join(r.units), 60))
-            console.print(t)
+                t.add_row(r.marker or MISSING, _text(r.title, 40), "、".join(r.responsible.lead) or MISSING,
+                          _text("、".join(r.units), 60))
+            con.print(t)
         if doc.units:
             t = Table(title=f"responsible units ({len(doc.units)})")
             for col in ("name", "canonical", "mentions", "lead", "support"):
                 t.add_column(col)
             for u in doc.units:
                 t.add_row(u.name, u.canonical if u.canonical != u.name else "", str(u.mentions), str(u.lead), str(u.support))
-            console.print(t)
+            con.print(t)
 
 
 def structure_json(text: str, structure, language: str) -> str:
@@ -287,12 +320,12 @@ def structure_json(text: str, structure, language: str) -> str:
                       ensure_ascii=False, indent=2)
 
 
-def write_tree(path: str, text: str, structure, out: IO[str]) -> None:
+def write_tree(path: str, text: str, structure, out: IO[str], color: str = "auto") -> None:
     from rich.tree import Tree
 
     from plancli.segment import sentences
 
-    console = _console(out)
+    con = console(out, color)
     root = Tree(f"{path}  ({len(structure.parts)} parts, {len(structure.sections)} sections, "
                 f"{sum(1 for _ in sentences(text))} sentences)")
     nodes = {}
@@ -300,7 +333,7 @@ def write_tree(path: str, text: str, structure, out: IO[str]) -> None:
         label = f"{s.marker or ''} {_clip(s.title, 50)}  [dim]({sum(1 for _ in sentences(text, *s.span))} sentences)[/dim]"
         parent = nodes.get(s.parent, root)
         nodes[s.id] = parent.add(label)
-    console.print(root)
+    con.print(root)
 
 
 # --------------------------------------------------------------------------------------------
@@ -407,77 +440,196 @@ def _records_first(cols: list) -> list:
     return [c for c in cols if c[1][0] not in tail] + [c for c in cols if c[1][0] in tail]
 
 
-class CsvTables:
-    """Rows of documents added one by one to documents.csv and one CSV per record kind.
+#: Every table of a set of documents, in the order they are written: one row per document,
+#: section, record, and task–unit link. ``doc`` (the input path) is in every table; with ``id``
+#: it identifies a section or a record (``targets.section`` -> ``sections.id``,
+#: ``task_units.task`` -> ``tasks.id``, ``task_units.unit`` -> ``units.name``).
+TABLES = ("documents", "sections", "targets", "subsidies", "tasks", "task_units", "units")
 
-    ``doc`` (the input path) links every row to its document. Files are UTF-8 with a BOM so
-    Excel shows Chinese correctly; the csv module and pandas read them with ``utf-8-sig``.
-    Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first) get a
-    leading ``'`` unless ``raw`` (:func:`spreadsheet_safe`); number columns are left alone.
-    """
 
-    def __init__(self, writers: dict, raw: bool = False):
-        from plancli.models import Generator, Metadata, Source, Subsidy, Target, Task, Unit
+def _task_units(task: dict) -> Iterator[tuple[str, str]]:
+    """(unit, role) of every unit named for a task: lead, support, or unspecified."""
+    responsible = task.get("responsible") or {}
+    lead, support = responsible.get("lead") or [], responsible.get("support") or []
+    for unit in dict.fromkeys([*(task.get("units") or []), *lead, *support]):
+        yield unit, "lead" if unit in lead else "support" if unit in support else "unspecified"
 
-        self._writers = writers if raw else {name: _SafeWriter(w, None) for name, w in writers.items()}
+
+class Tables:
+    """The rows every table gets from one document: raw values (None, bool, numbers, text,
+    lists), which the CSV and XLSX writers format. Columns are derived from the models, so new
+    fields appear without changes here. ``text[table]``: the indexes of the columns that hold
+    free text (names, sentences, paths), the only cells a spreadsheet must be kept from
+    running as formulas (:func:`spreadsheet_safe`)."""
+
+    def __init__(self) -> None:
+        from plancli.models import Generator, Metadata, Section, Source, Subsidy, Target, Task, Unit
+
         self._columns = {
             "documents": [("source", c) for c in _csv_columns(Source, skip=("path",))]
                          + [("metadata", c) for c in _csv_columns(Metadata)],
+            "sections": _csv_columns(Section),
             **{kind: _records_first(_csv_columns(model)) for kind, model in
                (("targets", Target), ("subsidies", Subsidy), ("tasks", Task), ("units", Unit))},
         }
         # what made each document comes last, after the counts and the error
         self._generator = _csv_columns(Generator, prefix="generator_")
         extra = ["sections", *RECORD_KINDS, "error_kind", "error_message", *(c[0] for c in self._generator)]
-        headers = {"documents": ["doc"] + [c[0] for _, c in self._columns["documents"]] + extra,
-                   **{kind: ["doc"] + [c[0] for c in self._columns[kind]] for kind in RECORD_KINDS}}
+        self.headers = {
+            "documents": ["doc"] + [c[0] for _, c in self._columns["documents"]] + extra,
+            **{kind: ["doc"] + [c[0] for c in self._columns[kind]]
+               for kind in ("sections", *RECORD_KINDS)},
+            "task_units": ["doc", "task", "unit", "role"],
+        }
         text = {"documents": {"doc", "error_kind", "error_message"} | _csv_text_columns(Source, skip=("path",))
                              | _csv_text_columns(Metadata) | _csv_text_columns(Generator, "generator_"),
                 **{kind: {"doc"} | _csv_text_columns(model) for kind, model in
-                   (("targets", Target), ("subsidies", Subsidy), ("tasks", Task), ("units", Unit))}}
-        for name, header in headers.items():
-            writers[name].writerow(header)
-            if not raw:
-                self._writers[name].text = [i for i, col in enumerate(header) if col in text[name]]
+                   (("sections", Section), ("targets", Target), ("subsidies", Subsidy), ("tasks", Task),
+                    ("units", Unit))},
+                "task_units": {"doc", "unit"}}
+        self.text = {name: [i for i, col in enumerate(header) if col in text[name]]
+                     for name, header in self.headers.items()}
+
+    def rows(self, doc: dict) -> Iterator[tuple[str, list]]:
+        """(table, row) for one Document or FailedDocument (as a dict, e.g. parsed JSON)."""
+        path = (doc.get("source") or {}).get("path", "")
+        error = doc.get("error") or {}
+        failed = "error" in doc
+        row = [path] + [_part(_csv_get(doc.get(section) or {}, p), part)
+                        for section, (_, p, part) in self._columns["documents"]]
+        row += [None if failed else len(doc.get(kind) or []) for kind in ("sections", *RECORD_KINDS)]
+        row += [error.get("kind"), error.get("message")]
+        row += [_part(_csv_get(doc.get("generator") or {}, p), part) for _, p, part in self._generator]
+        yield "documents", row
+        for kind in ("sections", *RECORD_KINDS):
+            for record in doc.get(kind) or []:
+                yield kind, [path] + [_part(_csv_get(record, p), part) for _, p, part in self._columns[kind]]
+                if kind == "tasks":
+                    for unit, role in _task_units(record):
+                        yield "task_units", [path, record.get("id"), unit, role]
+
+
+def _part(value, part: str):
+    """A column's value: the start or end of a span, else the value itself."""
+    if part == "value":
+        return value
+    return (value[0 if part == "start" else 1] if value else None)
+
+
+class CsvTables:
+    """Rows of documents added one by one to the CSV tables in ``writers`` (tables without a
+    writer are left out). Files are UTF-8 with a BOM so Excel shows Chinese correctly; the csv
+    module and pandas read them with ``utf-8-sig``. Text cells that a spreadsheet would run as
+    a formula (``=``, ``+``, ``-``, ``@`` first) get a leading ``'`` unless ``raw``
+    (:func:`spreadsheet_safe`); number columns and our own values are left alone."""
+
+    def __init__(self, writers: dict, raw: bool = False):
+        self._writers = writers
+        self._tables = Tables()
+        self._raw = raw
+        for name in TABLES:
+            if name in writers:
+                writers[name].writerow(self._tables.headers[name])
 
     def add(self, doc: dict) -> None:
         """Add one Document or FailedDocument (as a dict, e.g. parsed JSON)."""
-        path = (doc.get("source") or {}).get("path", "")
-        error = doc.get("error") or {}
-        row = [path] + [_csv_cell(_csv_get(doc.get(section) or {}, p), part)
-                        for section, (_, p, part) in self._columns["documents"]]
-        row += [str(len(doc.get("sections") or []))] if "error" not in doc else [""]
-        row += [str(len(doc.get(kind) or [])) if "error" not in doc else "" for kind in RECORD_KINDS]
-        row += [error.get("kind", ""), error.get("message", "")]
-        row += [_csv_cell(_csv_get(doc.get("generator") or {}, p), part) for _, p, part in self._generator]
-        self._writers["documents"].writerow(row)
-        for kind in RECORD_KINDS:
-            for record in doc.get(kind) or []:
-                self._writers[kind].writerow([path] + [_csv_cell(_csv_get(record, p), part)
-                                                       for _, p, part in self._columns[kind]])
-
-
-class _SafeWriter:
-    """A csv writer whose text columns (indexes in ``text``) pass through :func:`spreadsheet_safe`."""
-
-    def __init__(self, writer, text: list[int] | None):
-        self._writer, self.text = writer, text or []
-
-    def writerow(self, row: list[str]) -> None:
-        for i in self.text:
-            if i < len(row) and row[i]:
-                row[i] = spreadsheet_safe(row[i])
-        self._writer.writerow(row)
+        for table, row in self._tables.rows(doc):
+            writer = self._writers.get(table)
+            if writer is None:
+                continue
+            cells = [_csv_cell(v) for v in row]
+            if not self._raw:
+                for i in self._tables.text[table]:
+                    if cells[i]:
+                        cells[i] = spreadsheet_safe(cells[i])
+            writer.writerow(cells)
 
 
 @contextlib.contextmanager
 def csv_tables(folder: Path, raw: bool = False) -> Iterator[CsvTables]:
-    """documents.csv, targets.csv, subsidies.csv, tasks.csv and units.csv in ``folder``, each
-    written atomically: they appear complete when the block ends, or not at all. ``raw``: cells
-    as they are, formula-like text included (for pandas rather than spreadsheets)."""
+    """One CSV file per table (``TABLES``) in ``folder``, each written atomically: they appear
+    complete when the block ends, or not at all. ``raw``: cells as they are, formula-like text
+    included (for pandas rather than spreadsheets)."""
     import csv
 
     with contextlib.ExitStack() as stack:
         writers = {name: csv.writer(stack.enter_context(atomic_writer(Path(folder) / f"{name}.csv", encoding="utf-8-sig", newline="")))
-                   for name in ("documents", *RECORD_KINDS)}
+                   for name in TABLES}
         yield CsvTables(writers, raw=raw)
+
+
+def csv_table(out: IO[str], table: str, raw: bool = False) -> CsvTables:
+    """One table written to ``out`` (standard output, or a file the caller opened)."""
+    import csv
+
+    return CsvTables({table: csv.writer(out)}, raw=raw)
+
+
+def _xlsx_cell(value):
+    """A spreadsheet cell: numbers stay numbers, booleans booleans; lists as in the CSV."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    if isinstance(value, str):
+        return _escape_surrogates(value)
+    return _escape_surrogates(_csv_cell(value))
+
+
+#: Column widths in the spreadsheet (characters): long text wide, the rest narrow.
+_XLSX_WIDE = {"text": 60, "title": 40, "indicator": 30, "recipient": 30, "error_message": 40, "doc": 30}
+
+
+class XlsxTables:
+    """A workbook with one sheet per table (``TABLES``): header row frozen, autofilter, numbers
+    as numbers. Written with XlsxWriter, which never turns text into formulas when cells are
+    written by type; text that would start a formula also gets Excel's own "quote prefix" (the
+    hidden ``'`` of a typed-in '=…), so that editing the cell keeps it text too. The text itself
+    is never changed."""
+
+    def __init__(self, out: IO[bytes]):
+        import xlsxwriter
+
+        self._book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
+                                                     "strings_to_urls": False, "strings_to_numbers": False})
+        self._tables = Tables()
+        bold = self._book.add_format({"bold": True})
+        self._quoted = self._book.add_format({"quote_prefix": True})
+        self._sheets, self._rows = {}, {}
+        for name in TABLES:
+            sheet = self._book.add_worksheet(name)
+            header = self._tables.headers[name]
+            for col, title in enumerate(header):
+                sheet.set_column(col, col, _XLSX_WIDE.get(title, max(8, len(title) + 2)))
+            sheet.write_row(0, 0, header, bold)
+            sheet.freeze_panes(1, 0)
+            self._sheets[name], self._rows[name] = sheet, 0
+
+    def add(self, doc: dict) -> None:
+        for table, row in self._tables.rows(doc):
+            self._rows[table] += 1
+            sheet, r = self._sheets[table], self._rows[table]
+            for col, value in enumerate(row):
+                value = _xlsx_cell(value)
+                if value is None:
+                    continue
+                if isinstance(value, bool):
+                    sheet.write_boolean(r, col, value)
+                elif isinstance(value, (int, float)):
+                    sheet.write_number(r, col, value)
+                else:  # Excel keeps at most 32,767 characters
+                    sheet.write_string(r, col, value, self._quoted if value.startswith(_FORMULA_START) else None)
+
+    def close(self) -> None:
+        for name, sheet in self._sheets.items():
+            sheet.autofilter(0, 0, self._rows[name], len(self._tables.headers[name]) - 1)
+        self._book.close()
+
+
+@contextlib.contextmanager
+def xlsx_tables(path: Path) -> Iterator[XlsxTables]:
+    """A workbook at ``path``, written to a temp file and renamed into place when complete."""
+    with atomic_writer(path, mode="wb", encoding=None) as fh:
+        tables = XlsxTables(fh)
+        yield tables
+        tables.close()

@@ -44,6 +44,11 @@ class Source(Model):
     sha256: str | None = None
     bytes: int | None = None
     encoding: str | None = None
+    #: How clearly ``encoding`` won: 1.0 for a BOM or valid UTF-8, else 0 (a tie) to 1 against
+    #: the runner-up; null when the encoding was declared (HTML <meta>) or the format has none.
+    encoding_confidence: float | None = None
+    #: The encoding that came second when one had to be chosen among GB18030, Big5 …
+    encoding_runner_up: str | None = None
     format: str = "text"
     language: Literal["zh", "en"] | None = None
     script: Literal["simplified", "traditional", "mixed"] | None = None
@@ -156,8 +161,8 @@ class Document(Model):
     schema_version: str = SCHEMA_VERSION
     source: Source
     #: What the document is, from its title and wording: plan (意见, 方案, 计划, 规划, 要点), division
-    #: (分工方案, 任务分解), measures (若干措施, 办法, 细则), notice, bulletin (统计公报), report; null
-    #: when the text does not say.
+    #: (分工方案, 任务分解), opinions (若干意见), measures (若干措施, 办法, 细则), notice, bulletin
+    #: (统计公报), report (工作总结: past work); null when the text does not say.
     kind: str | None = None
     metadata: Metadata = Field(default_factory=Metadata)
     sections: list[Section] = Field(default_factory=list)

@@ -121,8 +121,11 @@ def extract_prepared(prep: Prepared, rules: Rules = None, keywords: bool = False
     found_metadata = metadata.extract_metadata(text, rs, prep.decoded.hints)
     kind = metadata.document_kind(found_metadata, text, rs)
     ctx = Context(text, structure, language, rs, keywords, kind, found_metadata)
+    if kind is None and targets.past_report(ctx):
+        ctx.kind = kind = "report"  # figures of the past, not a plan: say so, and take no targets
     source = Source(path=prep.raw.path, sha256=prep.raw.sha256, bytes=prep.raw.size,
-                    encoding=prep.decoded.encoding, format=prep.decoded.format, language=language,
+                    encoding=prep.decoded.encoding, encoding_confidence=prep.decoded.confidence,
+                    encoding_runner_up=prep.decoded.runner_up, format=prep.decoded.format, language=language,
                     script=prep.normalized.script if language == "zh" else None,
                     repairs=prep.decoded.repairs + prep.normalized.repairs)
     found_tasks = tasks.extract(ctx)

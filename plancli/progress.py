@@ -9,16 +9,18 @@ import sys
 import time
 from typing import IO
 
-from plancli.batch import Item, Outcome, Reporter, Summary
+from plancli.batch import IGNORED_KINDS, Item, Outcome, Reporter, Summary
 
 
-def make_reporter(quiet: bool = False, debug: bool = False, stream: IO[str] | None = None) -> Reporter:
+def make_reporter(quiet: bool = False, debug: bool = False, stream: IO[str] | None = None,
+                  color: str = "auto") -> Reporter:
+    """``color``: ``--color`` (auto, always, never) for the bar and the summary table."""
     stream = stream or sys.stderr
     if quiet:
         return PlainReporter(stream, debug, progress=False, summary=False)
     if hasattr(stream, "isatty") and stream.isatty():
-        return RichReporter(stream, debug)
-    return PlainReporter(stream, debug)
+        return RichReporter(stream, debug, color)
+    return PlainReporter(stream, debug, color=color)
 
 
 def _mb(n: int) -> str:
@@ -63,8 +65,9 @@ class PlainReporter(Reporter):
     """A line every ``interval`` seconds: readable in a log file, no control characters."""
 
     def __init__(self, stream: IO[str], debug: bool = False, progress: bool = True, summary: bool = True,
-                 interval: float = 10.0):
+                 interval: float = 10.0, color: str = "auto"):
         self.out, self.debug, self.progress, self.summary, self.interval = stream, debug, progress, summary, interval
+        self.color = color
         self.counts = _Counts()
         self.last = 0.0
 
@@ -88,7 +91,7 @@ class PlainReporter(Reporter):
 
     def finish(self, summary: Summary) -> None:
         if self.summary:
-            print_summary(summary, self.out)
+            print_summary(summary, self.out, self.color)
 
     def _print(self, line: str) -> None:
         print(line, file=self.out, flush=True)
@@ -97,11 +100,11 @@ class PlainReporter(Reporter):
 class RichReporter(Reporter):
     """A live bar: files, MB, records, errors, ETA; failures print above it."""
 
-    def __init__(self, stream: IO[str], debug: bool = False):
-        from rich.console import Console
+    def __init__(self, stream: IO[str], debug: bool = False, color: str = "auto"):
+        from plancli.emit import console
 
-        self.console = Console(file=stream)
-        self.debug = debug
+        self.console = console(stream, color)
+        self.debug, self.color = debug, color
         self.counts = _Counts()
         self.progress = None
 
@@ -132,7 +135,7 @@ class RichReporter(Reporter):
 
     def finish(self, summary: Summary) -> None:
         self.close()
-        print_summary(summary, self.console.file)
+        print_summary(summary, self.console.file, self.color)
 
     def close(self) -> None:
         if self.progress is not None:
@@ -140,13 +143,14 @@ class RichReporter(Reporter):
             self.progress = None
 
 
-def print_summary(summary: Summary, out: IO[str]) -> None:
-    """The end-of-run table: documents, records per kind, failures, time, throughput."""
-    from rich.console import Console
+def print_summary(summary: Summary, out: IO[str], color: str = "auto") -> None:
+    """The end-of-run table: documents, records per kind, failures, files left out by kind,
+    time, throughput."""
     from rich.table import Table
 
-    is_tty = hasattr(out, "isatty") and out.isatty()
-    console = Console(file=out, force_terminal=is_tty, no_color=not is_tty, width=100)
+    from plancli.emit import console as make_console
+
+    console = make_console(out, color, width=100)
     table = Table(title="plancli batch", show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -154,6 +158,7 @@ def print_summary(summary: Summary, out: IO[str]) -> None:
             ("skipped (up to date)", summary.skipped), ("failed", summary.failed)]
     if summary.retried:
         rows.append(("retried after a worker died", summary.retried))
+    rows += [(f"left out: {IGNORED_KINDS.get(kind, kind)}", n) for kind, n in sorted(summary.ignored.items())]
     rows += [(kind, n) for kind, n in summary.records.items()]
     rows += [("time", f"{summary.seconds:.1f} s"), ("read", _mb(summary.bytes_read)),
              ("throughput", f"{summary.mb_per_s:.2f} MB/s")]

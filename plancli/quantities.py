@@ -1,4 +1,5 @@
-"""Find the quantities in a sentence: "达到30-50万辆", "增长15%以上", "up to 2 million yuan".
+"""Find the quantities in a sentence: "达到30-50万辆", "增长15%以上", "up to 2 million yuan",
+"两千六百五人", "三分之一", "八成", "2000元/人/月", "every household gets 500 yuan per month".
 
 Targets and subsidies both start from numbers, so one parser finds them all and keeps, next to
 each parsed value, the exact text and span it came from. The words (units, multipliers,
@@ -44,6 +45,12 @@ class Quantity:
     kind: Literal["number", "percent", "money", "ratio"] = "number"
     amount: float | None = None
     currency: str | None = None
+    #: What an amount or count is per: "户" in "800元/户" and "每户补助800元", "平方米", "千瓦时",
+    #: "household" in "500 yuan per household" (the written unit word, multiplier included: "万人").
+    per: str | None = None
+    #: The period of a rate: "月" in "2000元/人/月" and "每月200元", "年" in "30元/平方米·年",
+    #: "year" in "RMB 10 million a year" (as the rules file names it).
+    period: str | None = None
     comparator: Comparator = "="
     masked: bool = False
     ratio_parts: list[float] | None = None
@@ -72,15 +79,50 @@ class CnNumeralRule(rules_mod.Rule):
     powers: dict[str, int]
     start_powers: list[str]
     split_powers: list[str]
+    #: Decimal points of Chinese numerals ("三点五").
+    points: list[str] = []
     not_after: str = ""
     not_alone: list[str] = []
     not_units: list[str] = []
     bare_min_power: int
+    #: A numeral after one of these counts without a unit ("前三": the top three).
+    bare_after: str = ""
+    #: Two neighbouring digits make an approximate range ("两三个", "三五家", "二三十人").
+    neighbour_ranges: bool = False
+    #: Pairs of digits that also make such a range although they are not neighbours ("三五").
+    range_pairs: list[str] = []
 
 
 class EnNumeralRule(rules_mod.Rule):
     words: dict[str, int]
     scales: dict[str, int]
+    #: Words that count only with a unit after them ("one of", "one by one").
+    need_unit: list[str] = []
+    #: Articles that stand for one before a scale or multiplier ("a hundred", "a million").
+    articles: list[str] = []
+    #: A number word followed by this (a regex) is part of a compound ("three-year", "one-off").
+    not_before: rules_mod.Pattern | None = None
+
+
+class FractionRule(rules_mod.Rule):
+    """Fractions: Chinese "三分之一", English "two thirds", "a quarter"."""
+
+    #: The Chinese word between denominator and numerator.
+    cn_marks: list[str]
+    #: English denominators (singular after one/a, plural after two and more) and their value.
+    en_denominators: dict[str, int]
+    #: Denominators an article may take without "of" after ("a quarter", "a half"); others need
+    #: it ("a third of", not "a third party").
+    article_alone: list[str] = []
+
+
+class TenthsRule(rules_mod.Rule):
+    """成 and 折: tenths, given as per cent ("八成" 80 %, "九五折" 95 %, "7.5折" 75 %)."""
+
+    #: word -> character class of what may not follow ("成员", "折旧").
+    words: dict[str, rules_mod.Pattern]
+    #: Words after which two digits are per cent ("九五折", "75折": 95 %, 75 %).
+    two_digits: list[str] = []
 
 
 class WordsRule(rules_mod.Rule):
@@ -94,10 +136,28 @@ class FactorRule(rules_mod.Rule):
     """Words with a scale factor (multipliers)."""
 
     words: dict[str, float]
+    #: Case-sensitive shorthands glued to the digits ("8k", "20w").
+    symbols: dict[str, float] = {}
 
 
 class PerUnitRule(rules_mod.Rule):
     separators: list[str]
+    #: Between the unit of measure and the period ("元/平方米·年", "元/人/月").
+    joiners: list[str] = []
+    #: Written before the unit of measure or the period ("每平方米200元", "每台补助1万元").
+    before: list[str] = []
+    #: How far before a number such a word is looked for, within its clause.
+    before_reach: int = 0
+    #: Characters that end a clause: a word before one of them is not looked at.
+    clause_marks: str = ""
+    #: period as written -> period reported (Chinese and English).
+    periods: dict[str, str] = {}
+    #: English words before the unit of measure or period ("per household", "a year").
+    en_before: list[str] = []
+    #: English nouns a rate may be per, besides the unit words ("per household").
+    en_units: list[str] = []
+    #: English adverbs of period ("annually").
+    en_adverbs: dict[str, str] = {}
 
 
 class PercentRule(rules_mod.Rule):
@@ -108,11 +168,20 @@ class PercentRule(rules_mod.Rule):
 class CurrencyRule(rules_mod.Rule):
     after: dict[str, str]
     before: dict[str, str] = {}
+    #: Smaller coins after a whole yuan ("56元3角", "3元5角2分"): word -> value in the unit.
+    subunits: dict[str, float] = {}
 
 
 class RangeRule(rules_mod.Rule):
     separators: list[str]
     damaged: list[str] = []
+    #: English separator -> the word that must stand before the first number ("between 3 and 5").
+    needs_before: dict[str, str] = {}
+    #: English separator -> a word before the first number that makes it no range ("from 3 to 5"
+    #: tells a change).
+    refused_after: dict[str, str] = {}
+    #: Separator -> words one of which must follow the second number ("20和30之间").
+    needs_after: dict[str, list[str]] = {}
 
 
 class RatioRule(rules_mod.Rule):
@@ -176,6 +245,8 @@ _RULE_MODELS: dict[str, type[rules_mod.Rule]] = {
     "quantity.cn_numeral": CnNumeralRule,
     "quantity.en_numeral": EnNumeralRule,
     "quantity.multiplier": FactorRule,
+    "quantity.fraction": FractionRule,
+    "quantity.tenths": TenthsRule,
     "quantity.unit_cn": WordsRule,
     "quantity.unit_en": WordsRule,
     "quantity.per_unit": PerUnitRule,
@@ -261,7 +332,20 @@ def _alternation(pairs) -> str:
 
 
 def _alt(words, **kw) -> str:
-    return _alternation((w, _word(w, **kw)) for w in words)
+    return _alternation(_word_pairs(words, **kw))
+
+
+def _word_pairs(words, *, fold_case: bool = True, left_edge: bool = False) -> list[tuple[str, str]]:
+    """(word, regex) pairs for ``_alternation``; whole Latin words share one group with one edge
+    check, which keeps the compiled patterns small (they are built once per process)."""
+    words = set(words)
+    latin = sorted((w for w in words if _is_latin(w[0]) and _is_latin(w[-1])), key=lambda w: (-len(w), w))
+    pairs = [(w, _word(w, fold_case=fold_case, left_edge=left_edge)) for w in words if w not in latin]
+    if latin:
+        frag = "|".join(re.escape(w).replace("\\ ", " +") for w in latin)
+        frag = f"{_NO_LATIN_BEFORE if left_edge else ''}(?:{frag}){_NO_LATIN_AFTER}"
+        pairs.append((latin[0], f"(?i:{frag})" if fold_case else frag))
+    return pairs
 
 
 def _rev_alt(words) -> str:
@@ -304,16 +388,23 @@ class _Engine:
         self.num: NumberRule = r["quantity.number"]
         self.cn: CnNumeralRule = r["quantity.cn_numeral"]
         self.en: EnNumeralRule = r["quantity.en_numeral"]
-        self.mult: dict[str, float] = {k.lower(): v for k, v in r["quantity.multiplier"].words.items()}
+        mult_rule: FactorRule = r["quantity.multiplier"]
+        self.mult: dict[str, float] = {k.lower(): v for k, v in mult_rule.words.items()}
+        self.mult_symbols = dict(mult_rule.symbols)
+        self.frac: FractionRule = r["quantity.fraction"]
+        self.tenths: TenthsRule = r["quantity.tenths"]
         pct: PercentRule = r["quantity.percent"]
         self.pct_units = {k.lower(): v for k, v in pct.units.items()}
         self.pct_prefixes = pct.prefixes
         money = [r["quantity.money_cn"], r["quantity.money_en"]]
         self.cur_after = {k.lower(): v for m in money for k, v in m.after.items()}
         self.cur_before = {k.lower(): v for m in money for k, v in m.before.items()}
+        self.subunits = {k: v for m in money for k, v in m.subunits.items()}
         unit_cn: WordsRule = r["quantity.unit_cn"]
         unit_en: WordsRule = r["quantity.unit_en"]
-        rng: RangeRule = r["quantity.range"]
+        self.rng: RangeRule = r["quantity.range"]
+        rng = self.rng
+        self.per_rule: PerUnitRule = r["quantity.per_unit"]
         self.masked: MaskedRule = r["quantity.masked"]
         before: ComparatorRule = r["quantity.comparator_before"]
         after: ComparatorRule = r["quantity.comparator_after"]
@@ -327,29 +418,53 @@ class _Engine:
         self.decimal_marks = self.num.decimal_marks
         self.not_before = re.compile(self.num.not_before)
         self.cn_not_units = set(self.cn.not_units)
+        self.en_need_unit = {w.lower() for w in self.en.need_unit}
+        self.en_compound = re.compile(self.en.not_before) if self.en.not_before else None
+        self.periods = {k.lower(): v for k, v in self.per_rule.periods.items()}
+        self.en_adverbs = {k.lower(): v for k, v in self.per_rule.en_adverbs.items()}
 
         dec, grp = _chars(self.decimal_marks), _chars(self.group_marks)
         ar_core = rf"(?:\d{{1,3}}(?:{grp}\d{{3}})+(?!\d)|\d+)(?:{dec}\d+)?"
         ar = rf"(?<!{self.num.not_after}){ar_core}"
+        cn_digit = _chars(self.cn.digits)
         cn_all = _chars(list(self.cn.digits) + list(self.cn.powers))
         cn_start = _chars(list(self.cn.digits) + self.cn.start_powers)
-        cn = (f"(?<!{_chars(self.cn.not_after)})" if self.cn.not_after else "") + f"{cn_start}{cn_all}*"
+        cn_point = f"(?:{_chars(self.cn.points)}{cn_digit}+)?" if self.cn.points else ""
+        cn_after = f"(?<!{_chars(self.cn.not_after)})" if self.cn.not_after else ""
+        cn_bare = f"{cn_start}{cn_all}*{cn_point}"
+        cn = cn_after + cn_bare
+        # fractions: "三分之一", "two thirds", "a quarter"
+        ar_after = f"(?<!{self.num.not_after})"
+        cn_frac = (f"{cn_after}(?P<fden>{ar_after}\\d+|{cn_start}{cn_all}*){_alt(self.frac.cn_marks)}"
+                   f"(?P<fnum>\\d+(?:{dec}\\d+)?|{cn_bare})")
+        en_numerators = list(self.en.words) + self.en.articles
+        en_frac = (rf"{_NO_LATIN_BEFORE}(?P<efnum>{_alt(en_numerators)})(?:[ -]+)"
+                   rf"(?P<efden>{_alt(self.frac.en_denominators)})")
+        articles = (rf"{_NO_LATIN_BEFORE}{_alt(self.en.articles)}(?= +{_alt(list(self.en.scales) + list(self.mult))})"
+                    if self.en.articles else "(?!)")
         en_words = _alt(list(self.en.words), left_edge=True)
         en_more = _alt(list(self.en.words) + list(self.en.scales))
-        en = rf"{en_words}(?:(?:[ -]|(?i: and )){en_more})*"
+        # "two hundred and five", not "two and three"
+        en = rf"(?:{en_words}|{articles})(?:(?:[ -]|(?<=hundred|Hundred|HUNDRED) (?i:and) ){en_more})*"
         mc = _chars(self.masked.chars)
         mask = rf"(?<![A-Za-z]){mc}+(?:{dec}{mc}+)?(?![A-Za-z])"
 
-        num = f"(?:(?P<ar>{ar})|(?P<cn>{cn})|(?P<en>{en})|(?P<mask>{mask}))"
+        num = (f"(?:(?P<cnfrac>{cn_frac})|(?P<ar>{ar})|(?P<cn>{cn})|(?P<enfrac>{en_frac})|(?P<en>{en})"
+               f"|(?P<mask>{mask}))")
 
         units = unit_cn.words + unit_en.words + list(pct.units) + [k for c in money for k in c.after]
-        unit_alt = _alternation([(w, _word(w)) for w in units]
-                                + [(w, _word(w, fold_case=False)) for w in unit_en.symbols])
-        mult_alt = _alt(self.mult)
+        unit_pairs = (_word_pairs(units) + _word_pairs(unit_en.symbols, fold_case=False)
+                      + [(w, re.escape(w) + f"(?!{nb})") for w, nb in self.tenths.words.items()])
+        unit_alt = _alternation(unit_pairs)
+        # "k"/"w" only glued to digits: "8k", "20w"
+        mult_alt = _alternation(_word_pairs(self.mult)
+                                + [(w, rf"(?<=\d){_word(w, fold_case=False)}") for w in self.mult_symbols])
         infix_alt = _alt(self.infix)
-        per = _chars(r["quantity.per_unit"].separators)
+        per = self.per_rule
         seps = _alt(rng.separators)
-        mid = _alt(list(self.mult) + [u for u in pct.units if len(u) == 1])  # "30万-50万", "3%-5%"
+        # "30万-50万", "3%-5%", "5k-20k"
+        mid = _alternation(_word_pairs(list(self.mult) + [u for u in pct.units if len(u) == 1])
+                           + [(w, rf"(?<=\d){_word(w, fold_case=False)}") for w in self.mult_symbols])
         range_part = (
             rf"(?:(?P<mid>{mid})?{_SP}(?P<sep>{seps}){_SP}(?:(?P<ar2>{ar_core})|(?P<cn2>{cn}))"
             + (rf"|(?P<dsep>{_alt(rng.damaged)})(?P<ar3>{ar_core})" if rng.damaged else "")
@@ -359,11 +474,38 @@ class _Engine:
         # a unit ("家", "%", "yuan"), or a multiplier with an optional unit ("万", "万元", "million yuan")
         unit_part = (rf"(?P<unit>{unit_alt})"
                      rf"|(?P<mult>{mult_alt})(?P<infix2>{infix_alt})?(?:{_SP}(?P<unit2>{unit_alt}))?")
+        # smaller coins after a whole yuan: "56元3角", "叁佰元伍角"
+        coin = ""
+        if self.subunits:
+            digit1 = f"[0-9{''.join(self.cn.digits)}]"
+            small = "".join(w for w, p in self.cn.powers.items() if p < 10000)  # 叁佰元伍角, not 3万元5角
+            yuan = [w for w, c in self.cur_after.items() if c == "CNY" and len(w) == 1]
+            after = [f"(?<=[0-9{''.join(self.cn.digits)}{small}]{_chars(yuan)})"]
+            for i, w in enumerate(self.subunits):
+                coin += rf"(?:(?:{'|'.join(after)})(?P<coin{i}>{digit1}){re.escape(w)})?"
+                after.append(f"(?<={re.escape(w)})")
+        # a rate: "元/户", "元/人/月", "元/平方米·年", "元/(平方米·年)", "元/年"
+        period_alt = _alt(list(per.periods))
+        per_word = f"(?:{mult_alt})??{unit_alt}"  # the unit alone first: 千瓦时, not 千 + 瓦
+        joiner = _chars(per.joiners) if per.joiners else "(?!)"
+        per_part = (rf"(?P<per>{_chars(per.separators)}(?:(?P<period1>{period_alt})"
+                    rf"|(?P<lp>[(（])?(?P<perunit>{per_word})(?:{joiner}(?P<period2>{period_alt}))?(?(lp)[)）])))")
+        # the same in English: "per household", "per person per month", "a year", "annually"
+        en_per = ""
+        if per.en_before:
+            en_before = _alt(per.en_before, left_edge=True)
+            en_units = _alt(per.en_units + unit_en.words)
+            en_period = _alt([p for p in per.periods if p.isascii()])
+            en_per = (rf"(?: +{en_before} +(?P<enper>{en_units}))?"
+                      rf"(?: +{en_before} +(?P<enperiod>{en_period})"
+                      + (rf"| +(?P<enadverb>{_alt(per.en_adverbs)})" if per.en_adverbs else "") + ")?")
         tail = (
             rf"(?:{_SP}(?P<infix>{infix_alt}))?"
             rf"(?:{gap}(?:{unit_part}))?"
-            rf"(?:(?P<per>{per}{mult_alt}?{unit_alt}))?"
-            rf"(?:{_SP}(?P<post>{_alt(self.cmp_after)}))?"
+            rf"{coin}"
+            rf"(?:{per_part})?"
+            rf"{en_per}"
+            rf"(?:{_SP}(?P<post>{_alt(self.cmp_after)})(?!{_SP}\d))?"  # not "1000 and below 1500"
         )
         ratio_sep = _chars(r["quantity.ratio"].separators)
         ratio = rf"(?P<ratio>(?<!{self.num.not_after}){ar_core}(?:{ratio_sep}{ar_core})+(?!\d))"
@@ -388,9 +530,10 @@ class _Engine:
         starts.update(list(self.cn.digits) + self.cn.start_powers + list(self.masked.chars)
                       + [p[0] for p in self.pct_prefixes])
         starts = {c for c in starts if not c.isdigit()}
-        first = "".join(sorted({c for w in self.en.words for c in (w[0].lower(), w[0].upper())}))
+        en_first = list(self.en.words) + self.en.articles
+        first = "".join(sorted({c for w in en_first for c in (w[0].lower(), w[0].upper())}))
         candidates = (rf"[\d{''.join(re.escape(c) for c in sorted(starts))}]"
-                      rf"|{_NO_LATIN_BEFORE}(?=[{first}]){en_words}")
+                      rf"|{_NO_LATIN_BEFORE}(?=[{first}])(?:{en_words}|{_alt(self.en.articles, left_edge=True)})")
         # One search finds the next place where a number can start and the scanner matches there.
         self.scanner = re.compile(f"(?=(?:{candidates}))(?:(?P<skip>{skip})|{ratio}|(?P<q>{quantity}))")
         self.skip_before = re.compile(f"(?:{'|'.join(befores)})\\Z") if befores else None
@@ -404,6 +547,19 @@ class _Engine:
         # number is none of them, the backwards matches cannot find a word and are not tried.
         self.before_end = _last_char_class(list(self.cmp_before) + list(self.cur_before))
         self.skip_before_words_end = _last_char_class(before_words)
+        # "每平方米", "每月" before a number, as far as per.before_reach within the clause
+        self.per_before = None
+        if per.before:
+            self.per_before = re.compile(
+                rf"{_alt(per.before)}{_SP}(?:(?P<period>{period_alt})|(?P<perunit>{per_word}))")
+        self.tenths_words = dict(self.tenths.words)
+        self.coin_groups = [f"coin{i}" for i in range(len(self.subunits))]
+        self.per_words = tuple(per.before)
+        self.range_closers = {k: re.compile(f"{_SP}{_alt(v)}") for k, v in rng.needs_after.items()}
+        self.range_needs = {k.lower(): re.compile(rf"(?i:{_word(v)}) *\Z") for k, v in rng.needs_before.items()}
+        self.range_refused = {k.lower(): re.compile(rf"(?i:{_word(v, left_edge=True)}) *\Z")
+                              for k, v in rng.refused_after.items()}
+        self.worded_separators = set(self.range_needs) | set(self.range_refused) | set(self.range_closers)
 
     @functools.cached_property
     def norange(self) -> re.Pattern[str]:
@@ -423,27 +579,43 @@ class _Engine:
         return float(s)
 
     def chinese(self, s: str) -> tuple[float, int] | None:
-        """Value and largest power of a Chinese numeral; None if it is not a well-formed one."""
+        """Value and largest power of a Chinese numeral; None if it is not a well-formed one.
+
+        A last digit right after a power of a hundred or more stands for the next lower power, as
+        people say it: 两千六百五 is 2650, 一万三 13000 (but 一百零五 is 105)."""
         digits, powers = self.cn.digits, self.cn.powers
+        whole, fraction = s, None
+        for p in self.cn.points:
+            if p in s:
+                whole, _, fraction = s.partition(p)
+                break
+        if not whole or (fraction is not None and not fraction):
+            return None
+        if fraction is not None and digits.get(whole) == 0:
+            whole = ""  # 零点五
         total = section = 0
         digit: int | None = None
         last_small = 10**9
         top = 0
-        prev_power = True
-        for i, ch in enumerate(s):
+        prev_power, after_zero = True, False
+        power_before = digit_after = 0  # the power right before the current / last digit
+        for i, ch in enumerate(whole):
             if ch in digits:
                 d = digits[ch]
                 if d == 0:
                     if not prev_power or i == 0:
                         return None
+                    power_before, after_zero = 0, True
                     continue
                 if digit is not None:
                     return None
-                digit, prev_power = d, False
+                digit, prev_power, digit_after, after_zero = d, False, power_before, False
                 continue
-            p = powers[ch]
+            p = powers.get(ch)
+            if p is None:
+                return None
             top = max(top, p)
-            prev_power = True
+            prev_power, power_before = True, p
             if p >= 10000:
                 if section + (digit or 0) == 0 and total == 0:
                     return None
@@ -455,20 +627,53 @@ class _Engine:
             else:
                 if p >= last_small:
                     return None
-                if digit is None and i > 0:
+                if digit is None and i > 0 and not after_zero:  # 一万零十二 says 十 for 一十
                     return None
+                after_zero = False
                 section += (digit if digit is not None else 1) * p
                 digit, last_small = None, p
-        return float(total + section + (digit or 0)), top
+        last = digit or 0
+        if digit is not None and digit_after >= 100:
+            last = digit * digit_after // 10  # 两千六百五, 一万三
+        value = float(total + section + last)
+        if fraction is not None:
+            if any(ch not in digits for ch in fraction):
+                return None
+            value += float("0." + "".join(str(digits[ch]) for ch in fraction))
+        return value, top
 
     def english(self, s: str) -> float:
         total = 0
+        words, articles = self.en.words, {a.lower() for a in self.en.articles}
         for w in re.split(r"[ -]+", s.lower()):
-            if w in self.en.words:
-                total += self.en.words[w]
+            if w in words:
+                total += words[w]
+            elif w in articles:
+                total += 1
             elif w in self.en.scales:
                 total = (total or 1) * self.en.scales[w]
         return float(total)
+
+    def fraction(self, g: dict[str, str | None], text: str, end: int) -> float | None:
+        """The value of "三分之一" or "two thirds"; None when the words are no fraction."""
+        if g["cnfrac"] is not None:
+            den, num = (self.arabic(x) if x[0].isdigit() else (self.chinese(x) or (None,))[0]
+                        for x in (g["fden"], g["fnum"]))
+            if not den or num is None:
+                return None
+            return num / den
+        numerator, denominator = g["efnum"].lower(), g["efden"].lower()
+        article = numerator in {a.lower() for a in self.en.articles}
+        n = 1 if article else self.en.words[numerator]
+        plural = denominator not in self.frac.en_denominators or denominator.endswith("s") \
+            and denominator[:-1] in {d.lower() for d in self.frac.en_denominators}
+        if (n == 1) == plural:
+            return None  # "twenty-fifth", "one thirds": an ordinal, not a fraction
+        if article and denominator not in {d.lower() for d in self.frac.article_alone} \
+                and not re.match(r" +of(?![A-Za-z])", text[end:end + 4]):
+            return None  # "a third party"
+        den = {k.lower(): v for k, v in self.frac.en_denominators.items()}[denominator]
+        return n / den
 
     # --- scanning -----------------------------------------------------------------------------
 
@@ -491,7 +696,7 @@ class _Engine:
                 continue
             q = self.make(m, text, floor)
             if q is None and (m.group("sep") or m.group("dsep")):
-                # "5-3个", "2022-10": not a range; the first number alone may still be a quantity
+                # "5-3个", "2022-10", "from 3 to 5": not a range; the first number alone may still be one
                 m = self.norange.match(text, start)
                 q = self.make(m, text, floor) if m else None
                 pos = max(m.end(), start + 1) if m else pos
@@ -509,6 +714,34 @@ class _Engine:
         cur = self.cur_before[cur_word[::-1].lower()] if cur_word else None
         return start - (b.end("cmp") if cmp_word else b.end("cur")), cmp, cur
 
+    def per_words_before(self, text: str, begin: int, floor: int) -> tuple[str | None, str | None]:
+        """(per, period) from "每平方米", "每人每月", "每台" before a number in its clause
+        ("每台补助1万元"); at most ``before_reach`` characters are looked at. The words stay out
+        of the quantity's span: they belong to the clause (a rule may read "每年" there)."""
+        rule = self.per_rule
+        lo = max(floor, begin - rule.before_reach)
+        for w in self.per_words:  # most numbers: no such word near
+            if text.find(w, lo, begin) >= 0:
+                break
+        else:
+            return None, None
+        window = text[lo:begin]
+        cut = max(window.rfind(c) for c in rule.clause_marks)
+        per = period = None
+        limit = len(window)
+        for _ in range(2):  # "每户每月"
+            i = max(window.rfind(w, cut + 1, limit) for w in rule.before)
+            if i < 0:
+                break
+            m = self.per_before.match(window, i, limit)
+            if m is not None:
+                if m.group("period"):
+                    period = period or self.periods[m.group("period").lower()]
+                else:
+                    per = per or m.group("perunit")
+            limit = i
+        return per, period
+
     def make(self, m: re.Match[str], text: str, floor: int) -> Quantity | None:
         """The quantity of a scanner match, or None when the match is no quantity after all."""
         start, end = m.start(), m.end()
@@ -519,16 +752,33 @@ class _Engine:
                             text=text[begin:end], span=(begin, end))
         g = m.groupdict()
         unit = g["unit"] or g["unit2"]
-        values = self.values(g, unit)
+        values = self.values(g, unit, text, m)
         if values is None:
             return None
         value, value_max, mult, factor = values
         masked = g["mask"] is not None
 
         begin, cmp_before, cur = self.prefix(text, start, floor)
+        sep = g.get("sep")
+        if sep is not None and sep.lower() in self.worded_separators:
+            sep = sep.lower()
+            if sep in self.range_needs:  # "between 3 and 5"
+                needed = self.range_needs[sep].search(text, max(floor, begin - 12), begin)
+                if needed is None:
+                    return None
+                begin = needed.start()
+            if sep in self.range_refused and self.range_refused[sep].search(text, max(floor, begin - 12), begin):
+                return None  # "from 3 to 5": a change, not a range
+            if sep in self.range_closers:  # "20和30之间"
+                closer = self.range_closers[sep].match(text, end)
+                if closer is None:
+                    return None
+                end = closer.end()
         kind = "number"
         if g["pct"]:
             unit_text, kind = self.pct_prefixes[g["pct"]], "percent"
+        elif unit and unit in self.tenths_words:
+            unit_text, kind, factor = "%", "percent", 1.0
         elif unit and not mult and unit.lower() in self.pct_units:
             unit_text, kind = self.pct_units[unit.lower()], "percent"
             factor = 1.0
@@ -546,6 +796,15 @@ class _Engine:
         if _is_latin(text[end - 1]) and end < len(text) and self.not_before.match(text[end]):
             return None  # runs on into a code: "5G", "9th"
 
+        per = g["perunit"] or g["enper"]
+        period = g["period1"] or g["period2"] or g["enperiod"]
+        period = self.periods.get(period.lower()) if period else None
+        if g["enadverb"]:
+            period = self.en_adverbs[g["enadverb"].lower()]
+        if self.per_before is not None and not (per and period):
+            per_b, period_b = self.per_words_before(text, begin, floor)
+            per, period = per or per_b, period or period_b
+
         number = None if masked else value * factor
         post, infix = g["post"], g["infix"] or g["infix2"]
         cmp_after = self.cmp_after[post.lower()] if post else self.infix.get(infix)
@@ -556,30 +815,50 @@ class _Engine:
         return Quantity(
             value=value, value_max=value_max, unit=unit_text, number=number, kind=kind,
             amount=number if kind == "money" else None, currency=cur if kind == "money" else None,
-            comparator=comparator, masked=masked, text=text[begin:end], span=(begin, end),
+            per=per, period=period, comparator=comparator, masked=masked, text=text[begin:end],
+            span=(begin, end),
         )
 
-    def values(self, g: dict[str, str | None], unit: str | None):
+    def values(self, g: dict[str, str | None], unit: str | None, text: str, m: re.Match[str]):
         """(value, value_max, multiplier word, factor), or None if the numerals are no quantity."""
         mult = g["mult"]
-        factor = self.mult[mult.lower()] if mult else 1.0
+        factor = (self.mult_symbols.get(mult) or self.mult[mult.lower()]) if mult else 1.0
         has_unit = bool(unit or g["pct"])
         ranged = bool(g.get("sep") or g.get("dsep"))
+        tenths = unit in self.tenths_words if unit else False
         value = value_max = None
+        if g["cnfrac"] is not None or g["enfrac"] is not None:
+            if ranged:
+                return None
+            value = self.fraction(g, text, m.end("cnfrac") if g["cnfrac"] else m.end("enfrac"))
+            return None if value is None else (value, None, mult, factor)
         if g["ar"] is not None:
             value = self.arabic(g["ar"])
         elif g["cn"] is not None:
-            parsed = self.chinese(g["cn"])
-            if parsed is None or unit in self.cn_not_units:
+            cn = g["cn"]
+            if unit in self.cn_not_units:
+                return None
+            parsed = self.chinese(cn)
+            if tenths and unit in self.tenths.two_digits and len(cn) == 2 and all(c in self.cn.digits for c in cn):
+                parsed = (float(self.cn.digits[cn[0]] * 10 + self.cn.digits[cn[1]]), 10)  # 九五折
+            elif parsed is None and self.cn.neighbour_ranges and not ranged:
+                return self.neighbours(cn, has_unit or bool(mult), mult, factor, unit)
+            if parsed is None:
                 return None
             value, top = parsed
-            if not ranged and g["cn"] in self.cn.not_alone:
-                return None  # "一批", "一个中心": an article
-            if not (has_unit or mult or ranged) and top < self.cn.bare_min_power:
-                return None  # "十大", "三农": a numeral inside a word
+            money = bool(unit) and unit.lower() in self.cur_after
+            if not (ranged or tenths or money or g["pct"]) and cn in self.cn.not_alone:
+                return None  # "一批", "一个中心": an article; "二类", "二期": an ordinal
+            if not (has_unit or mult or ranged) and top < self.cn.bare_min_power \
+                    and not any(p in cn for p in self.cn.points) \
+                    and text[m.start("cn") - 1:m.start("cn")] not in self.cn.bare_after:
+                return None  # "十大", "三农": a numeral inside a word; but 十五点七, 前三
         elif g["en"] is not None:
             if not (has_unit or mult):
-                return None  # "one of", "three-year"
+                if g["en"].lower() in self.en_need_unit:
+                    return None  # "one of"
+                if self.en_compound and self.en_compound.match(text, m.end("en")):
+                    return None  # "three-year", "one-off"
             value = self.english(g["en"])
         elif not has_unit:
             return None  # "创新型XX建设", "x万里学院": a masked name, not a number
@@ -606,6 +885,48 @@ class _Engine:
                 value /= factor
         if value_max is not None and value_max <= value:
             return None  # "5-3个", "2022-10": not a range
+        if tenths:  # 八成 -> 80 %
+            value = self.per_cent_of_tenths(value, unit)
+            value_max = self.per_cent_of_tenths(value_max, unit) if value_max is not None else None
+            if value is None or (ranged and value_max is None):
+                return None
+        elif any(g[c] for c in self.coin_groups):
+            value = round(value + self.coins(g), 6)  # 56元3角
+        return value, value_max, mult, factor
+
+    def per_cent_of_tenths(self, v: float, unit: str) -> float | None:
+        """八成 -> 80, 7.5折 -> 75, 95折 -> 95 (十成 is all, 十折 nothing)."""
+        if v < 10 or (v == 10 and unit not in self.tenths.two_digits):
+            return round(v * 10, 6)
+        if unit in self.tenths.two_digits and 10 < v < 100 and v == int(v):
+            return v
+        return None
+
+    def coins(self, g: dict[str, str | None]) -> float:
+        """角 and 分 after whole yuan, in yuan."""
+        total = 0.0
+        for i, worth in enumerate(self.subunits.values()):
+            d = g.get(f"coin{i}")
+            if d is not None:
+                total += (int(d) if d.isdigit() else self.cn.digits[d]) * worth
+        return total
+
+    def neighbours(self, cn: str, counted: bool, mult: str | None, factor: float, unit: str | None):
+        """两三个, 三五家, 二三十人: two neighbouring digits before the rest make a range."""
+        digits = self.cn.digits
+        if len(cn) < 2 or cn[0] not in digits or cn[1] not in digits:
+            return None
+        a, b = digits[cn[0]], digits[cn[1]]
+        if not (b == a + 1 or cn[:2] in self.cn.range_pairs) or a == 0:
+            return None
+        lo, hi = self.chinese(cn[0] + cn[2:]), self.chinese(cn[1] + cn[2:])
+        if lo is None or hi is None or not (counted or lo[1] >= self.cn.bare_min_power):
+            return None
+        value, value_max = lo[0], hi[0]
+        if unit and not mult and len(cn) > 2 and cn[-1] in self.cn.split_powers:  # 三五万元 -> 3-5 万元
+            mult = cn[-1]
+            factor = float(self.cn.powers[mult])
+            value, value_max = value / factor, value_max / factor
         return value, value_max, mult, factor
 
 

@@ -1,11 +1,12 @@
 """Bytes and file formats to text.
 
-Downloaded notices arrive as UTF-8, GB18030/GBK, Big5 or UTF-16 text, with or without a BOM,
-and as saved HTML pages, .docx or .pdf attachments. This module turns any of them into a
-``Decoded`` text and says which encoding it was; it refuses binary input it cannot read with an
-``InputError`` whose message names the reason. Encoding detection is charset-normalizer's job
-(it scores candidate decodings by character-distribution coherence, which beats a hand-written
-heuristic); we only narrow it to the encodings Chinese and English pages actually use.
+Downloaded notices arrive as UTF-8, GB18030/GBK, Big5 (cp950, Big5-HKSCS) or UTF-16 text, with
+or without a BOM, and as saved HTML pages, .docx or .pdf attachments. This module turns any of
+them into a ``Decoded`` text and says which encoding it was and how sure that is; it refuses
+binary input it cannot read with an ``InputError`` whose message names the reason. Bytes that
+are not UTF-8 are decoded in every candidate encoding and the cleanest, most plausible reading
+wins (``choose_encoding``): a general-purpose detector, trained on other languages, could not
+tell Big5-HKSCS from Big5 or GB18030 and fell back to UTF-8 full of replacement characters.
 """
 from __future__ import annotations
 
@@ -23,9 +24,6 @@ from plancli.models import Repair
 
 #: Refuse inputs larger than this unless the caller raises it (``--max-bytes``).
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
-
-#: Encodings we let the detector choose among, once strict UTF-8 has failed.
-CANDIDATE_ENCODINGS = ["gb18030", "big5", "cp950", "utf_16_le", "utf_16_be"]
 
 _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -67,6 +65,10 @@ class Decoded:
     repairs: list[Repair] = field(default_factory=list)
     #: Metadata found in the container (HTML <meta>, .docx core properties), if any.
     hints: dict[str, str] = field(default_factory=dict)
+    #: How sure the encoding is (1.0: a BOM or valid UTF-8; see ``choose_encoding``), and the
+    #: encoding that came second when it had to be chosen.
+    confidence: float | None = None
+    runner_up: str | None = None
 
 
 @dataclass
@@ -185,12 +187,12 @@ def _looks_utf16_without_bom(data: bytes) -> str | None:
 
 
 def decode_bytes(data: bytes) -> Decoded:
-    """Decode text bytes: BOM, strict UTF-8, else detection; binary is refused."""
+    """Decode text bytes: BOM, strict UTF-8, else the best of the legacy encodings; binary is refused."""
     for bom, enc in _BOMS:
         if data.startswith(bom):
             text, bad = _decode_counting(data[len(bom):], enc)
             return Decoded(text, enc.replace("-le", "").replace("-be", "") if enc != "utf-8" else "utf-8-sig",
-                           repairs=bad)
+                           repairs=bad, confidence=1.0)
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise InputError("binary", f"not a text document ({what})")
@@ -201,12 +203,15 @@ def decode_bytes(data: bytes) -> Decoded:
         text, bad = _decode_counting(data, enc)
         return Decoded(text, "utf-16", repairs=bad)
     try:
-        return Decoded(data.decode("utf-8"), "utf-8")
+        return Decoded(data.decode("utf-8"), "utf-8", confidence=1.0)
     except UnicodeDecodeError:
         pass
-    enc = "utf-8" if _mostly_utf8(data) else _detect(data)
-    text, bad = _decode_counting(data, enc)
-    return Decoded(text, enc, repairs=bad)
+    if _mostly_utf8(data):
+        text, bad = _decode_counting(data, "utf-8")
+        return Decoded(text, "utf-8", repairs=bad)
+    choice = choose_encoding(data)
+    return Decoded(choice.text, choice.encoding, repairs=_replaced(choice.text, choice.encoding),
+                   confidence=choice.confidence, runner_up=choice.runner_up)
 
 
 def _mostly_utf8(data: bytes) -> bool:
@@ -226,15 +231,20 @@ def _mostly_utf8(data: bytes) -> bool:
 _NOT_SCORED = re.compile(r"[\x00-\x7f\s\u2000-\u206f\u3000-\u303f\uff00-\uffef]+")
 #: GB2312 bytes, one character per match; the group holds the lead byte of a level-1 character.
 _GB2312_CHAR = re.compile(rb"([\xb0-\xd7])[\xa1-\xfe]|[\xa1-\xf7][\xa1-\xfe]|[\x00-\x7f]")
+#: How much of a candidate decoding is scored (the replacements are counted in all of it).
+_SCORED_CHARS = 50_000
 
 
-def _common_share(text: str) -> float:
-    """Share of non-ASCII characters that are common Chinese characters (GB2312 level 1,
-    after conversion to Simplified). A correct GB or Big5 decoding scores close to 1; the wrong
-    one of the two yields rare characters, kana and symbols."""
+def _scored_chars(text: str) -> str:
+    return _NOT_SCORED.sub("", text[:_SCORED_CHARS])
+
+
+def _common_share(chars: str) -> float:
+    """Share of the characters (punctuation and ASCII already removed) that are common Chinese
+    characters (GB2312 level 1, after conversion to Simplified). A correct GB or Big5 decoding
+    scores close to 1; the wrong one of the two yields rare characters, kana and symbols."""
     from plancli.normalize.script import _converter
 
-    chars = _NOT_SCORED.sub("", text[:50000])
     if not chars:
         return 0.0
     # characters GB2312 lacks are dropped by the encoder; each of the others is one match
@@ -243,23 +253,78 @@ def _common_share(text: str) -> float:
     return common / len(chars)
 
 
-def _detect(data: bytes) -> str:
-    from charset_normalizer import from_bytes
+#: The encodings a file that is not UTF-8 is tried in, in order of preference when two decode
+#: equally well: the narrower standard first, so a plain Big5 file is reported as Big5 even
+#: though cp950 and Big5-HKSCS (its supersets) read it the same. UTF-8 comes last: it only
+#: competes when everything needs replacements.
+CANDIDATE_ENCODINGS = ["gb18030", "big5", "cp950", "big5hkscs", "utf-16-le", "utf-16-be", "utf-8"]
+#: Plausibility scores this close count as a tie (then the order above decides).
+_TIE = 0.01
+#: A decoding scoring under this share of the best score is garbage, however clean: UTF-16 reads
+#: any even number of bytes without an error, GB18030 almost any Big5 file.
+_PLAUSIBLE = 0.5
+#: Scored characters needed before a clear win counts fully: confidence is scaled by n / (n + this).
+_EVIDENCE = 10
 
-    matches = list(from_bytes(data, cp_isolation=CANDIDATE_ENCODINGS + ["utf_8"]))
-    if not matches:
-        # Mostly-valid UTF-8 with a few broken sequences is far more common than anything else.
-        return "utf-8"
-    names = [m.encoding.replace("_", "-") for m in matches]
-    cjk = [n for n in names if n in ("gb18030", "big5", "cp950")]
-    if len(cjk) > 1:
-        # GB and Big5 byte ranges overlap, and on short or mostly-ASCII text the detector cannot
-        # tell them apart: the decoding that yields common characters is the right one.
-        scored = [(_common_share(data.decode(n, errors="replace")), -i, n) for i, n in enumerate(names) if n in cjk]
-        enc = max(scored)[2]
+
+@dataclass
+class Candidate:
+    """One way of decoding the bytes: how many invalid sequences, how plausible the text."""
+
+    encoding: str
+    replacements: int
+    score: float  # share of common Chinese characters among the scored ones
+    scored: int  # how many characters were scored
+
+
+@dataclass
+class EncodingChoice:
+    encoding: str
+    #: How clearly the choice beat the runner-up: 0 a tie, 1 a runner-up that needs more
+    #: replacements or reads as no Chinese at all (scaled down when few characters were scored).
+    confidence: float
+    runner_up: str | None
+    candidates: list[Candidate]
+    text: str = field(repr=False, default="")  # the bytes decoded in ``encoding``
+
+
+def choose_encoding(data: bytes) -> EncodingChoice:
+    """The encoding of bytes that are not valid UTF-8, chosen by how well each candidate decodes.
+
+    Each candidate is scored by plausibility (the share of common Chinese characters) and counted
+    for replacement characters. Decodings far less plausible than the best are garbage and out
+    (GB18030 reads almost any Big5 file without an error, but as rare characters; UTF-16 reads
+    any even number of bytes). Among the rest, fewest replacements first: a decoding that needs
+    replacements never wins over one that reads the bytes cleanly (a Big5-HKSCS file breaks in
+    Big5 and cp950 exactly at its Hong Kong characters); then the most plausible. Candidates that
+    give the same text are one decoding, named by the first of ``CANDIDATE_ENCODINGS``.
+    """
+    candidates: list[Candidate] = []
+    seen: set[tuple[int, int]] = set()  # (length, hash) of each decoding: one text in memory at a time
+    for enc in CANDIDATE_ENCODINGS:
+        text = data.decode(enc, errors="replace")
+        key = (len(text), hash(text))
+        if key in seen:
+            continue  # a superset that reads these bytes exactly like a narrower encoding
+        seen.add(key)
+        chars = _scored_chars(text)
+        candidates.append(Candidate(enc, text.count("\ufffd"), _common_share(chars), len(chars)))
+    floor = _PLAUSIBLE * max(c.score for c in candidates)
+    readings = [c for c in candidates if c.score >= floor]  # the others are garbage, clean or not
+    fewest = min(c.replacements for c in readings)
+    cleanest = [c for c in readings if c.replacements == fewest]
+    top = max(c.score for c in cleanest)
+    best = next(c for c in cleanest if c.score >= top - _TIE)
+    others = sorted((c for c in candidates if c is not best),
+                    key=lambda c: (c.score < floor, c.replacements, -c.score))
+    runner = others[0] if others else None
+    if runner is None or (runner.score >= floor and runner.replacements > best.replacements):
+        margin = 1.0
     else:
-        enc = names[0]
-    return {"cp950": "big5"}.get(enc, enc)
+        margin = max(0.0, best.score - runner.score) / best.score if best.score else 0.0
+    confidence = round(margin * best.scored / (best.scored + _EVIDENCE), 3)
+    return EncodingChoice(best.encoding, confidence, runner.encoding if runner else None, candidates,
+                          data.decode(best.encoding, errors="replace"))
 
 
 def _decode_counting(data: bytes, encoding: str) -> tuple[str, list[Repair]]:
@@ -268,8 +333,15 @@ def _decode_counting(data: bytes, encoding: str) -> tuple[str, list[Repair]]:
         return data.decode(encoding), []
     except UnicodeDecodeError:
         text = data.decode(encoding, errors="replace")
-        bad = text.count("\ufffd")
-        return text, [Repair(kind="invalid_bytes_replaced", count=bad, examples=[f"{encoding}: {bad} invalid sequences -> U+FFFD"])]
+        return text, _replaced(text, encoding)
+
+
+def _replaced(text: str, encoding: str) -> list[Repair]:
+    """The repair entry for the U+FFFD that decoding put in (none when there are none)."""
+    bad = text.count("\ufffd")
+    if not bad:
+        return []
+    return [Repair(kind="invalid_bytes_replaced", count=bad, examples=[f"{encoding}: {bad} invalid sequences -> U+FFFD"])]
 
 
 def decode_input(raw: RawInput, max_bytes: int = DEFAULT_MAX_BYTES) -> Decoded:

@@ -313,6 +313,49 @@ def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+#: What a value of the wrong type should have been, by pydantic's error type.
+_EXPECTED = {
+    "string_type": "text", "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
+    "model_attributes_type": "a mapping", "int_type": "a whole number", "int_parsing": "a whole number",
+    "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
+    "bool_type": "true or false", "bool_parsing": "true or false", "tuple_type": "a list",
+    "set_type": "a list", "frozen_set_type": "a list",
+}
+
+
+def plain_message(err: dict, rule_id: str | None = None) -> str:
+    """A pydantic validation error in the words of a rules file: which key, and what is wrong
+    ("rules[3]: 'id' is missing"), not pydantic's "rules.3.id: Field required". With the
+    ``rule_id`` that the message names anyway, the path starts inside that rule."""
+    loc = [p for p in err.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-"))]
+    if rule_id and len(loc) > 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        loc = loc[2:]
+        if len(loc) > 1 and loc[0] == rule_id:  # the tag of a union of rule kinds
+            loc = loc[1:]
+
+    def path(parts) -> str:
+        out = ""
+        for part in parts:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        return out
+
+    if loc and isinstance(loc[-1], str):  # a key: "rules[3]: 'id' is missing"
+        prefix, what = (f"{path(loc[:-1])}: " if len(loc) > 1 else ""), f"'{loc[-1]}'"
+    else:  # an item of a list: "rules[0] should be a mapping"
+        prefix, what = "", path(loc) or "the file"
+    kind = err.get("type", "")
+    if kind == "missing":
+        return f"{prefix}{what} is missing"
+    if kind == "extra_forbidden":
+        return f"{prefix}unknown key {what}"
+    if kind in _EXPECTED:
+        return f"{prefix}{what} should be {_EXPECTED[kind]}"
+    if kind == "literal_error":
+        return f"{prefix}{what} should be one of {err.get('ctx', {}).get('expected', '')}"
+    message = str(err.get("msg", "is not valid")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return f"{prefix}{what}: {message.replace('Input should be', 'should be')}"
+
+
 def _rule_id_at(data: Any, loc: tuple[Any, ...]) -> str | None:
     if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
         try:
@@ -361,9 +404,9 @@ def parse_file(path: Path, model: type[M], timed: bool = False) -> M:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
-        field = ".".join(str(p) for p in loc)
-        raise RulesError(path, f"{field}: {err['msg']}", line=_line_of(_nodes(text), loc),
-                         rule_id=_rule_id_at(data, loc)) from None
+        rule_id = _rule_id_at(data, loc)
+        raise RulesError(path, plain_message(err, rule_id), line=_line_of(_nodes(text), loc),
+                         rule_id=rule_id) from None
     seen: set[str] = set()
     for i, rule in enumerate(parsed.rules):
         if rule.id in seen:

@@ -6,7 +6,7 @@ levels are not fixed per family: a family seen for the first time opens a level 
 current one, a family already open closes everything below it (the usual outline rule). Pages
 from content farms run headings into one long line (``…机制。2.加快发展…``); a marker inside a
 line is accepted only after sentence punctuation, or right after a short heading, and only when
-its number continues a sequence (tolerating one skipped or masked number).
+its number continues a sequence (tolerating two skipped or masked numbers).
 """
 from __future__ import annotations
 
@@ -48,6 +48,9 @@ class HeadingRule(rules_mod.Rule):
     enumeration: bool = False
     #: Characters after which this marker may start mid-line (default: the file's midline_after).
     midline_after: str | None = None
+    #: A mid-line marker right after one of these characters ("实施项目:1、…;2、…") lists
+    #: things inside a sentence: a section of kind "enumeration", not a heading.
+    inline_list_after: str = ""
 
 
 class HeadingRules(rules_mod.RuleFile):
@@ -133,6 +136,8 @@ class _Marker:
     line_start: bool
     #: Found glued to a short heading title ("三、工作任务(一)…"), not after punctuation.
     glued: bool = False
+    #: An entry of a list inside a sentence (see ``HeadingRule.inline_list_after``).
+    inline: bool = False
 
 
 @dataclass
@@ -201,7 +206,9 @@ def _match_at(text: str, pos: int, line_start: bool | None, hr: HeadingRules) ->
         if m:
             # a rule with several shapes names its number num, num2 …: the one that matched
             num = next((v for k, v in m.groupdict().items() if k.startswith("num") and v), None)
-            return _Marker(pos, m.end(), rule, numeral_value(num) if num else None, bool(line_start))
+            inline = not line_start and bool(rule.inline_list_after) and _after_any(text, pos, rule.inline_list_after)
+            return _Marker(pos, m.end(), rule, numeral_value(num) if num else None, bool(line_start),
+                           inline=inline)
     return None
 
 
@@ -211,6 +218,17 @@ def _after_any(text: str, pos: int, chars: str) -> bool:
     while before and text[before - 1] in " \t":
         before -= 1
     return before > 0 and text[before - 1] in chars
+
+
+def _inline_runs(markers: list[_Marker]) -> None:
+    """An inline list starts with its first entry after a colon ("实施项目:1、…;2、…") and goes on
+    while entries follow one another; an entry after a colon that continues an outline of
+    headings ("…主任:2、加大投入") is a heading like its siblings."""
+    last_inline: dict[str, bool] = {}
+    for mk in markers:
+        if mk.inline:
+            mk.inline = mk.num == 1 or last_inline.get(mk.rule.family, False)
+        last_inline[mk.rule.family] = mk.inline
 
 
 def _in_sequence(markers: list[_Marker]) -> list[_Marker]:
@@ -279,6 +297,7 @@ def find_structure(text: str, rs=None) -> Structure:
             if mk:
                 markers.append(mk)
     markers = _in_sequence(markers)
+    _inline_runs(markers)
     # Run-on headings: "三、工作任务(一)加强…" — a first child glued to a short heading title,
     # or the next number of a family that runs on across chapters ("三、保障措施(十四)…");
     # "…工作计划一、2022年工作总结…" — a document title glued to its first heading.
@@ -362,10 +381,10 @@ def _build_tree(text: str, markers: list[_Marker]) -> list[Section]:
             open_families = [entry[0] for entry in stack]
             depth = len(open_families) - 1 - open_families[::-1].index(fam) if fam in open_families else None
             if not mk.line_start and not mk.glued:
-                # mid-line markers must continue a sequence (one skipped or masked number allowed)
+                # mid-line markers must continue a sequence (two skipped or masked numbers allowed)
                 if depth is not None:
                     last = stack[depth][2]
-                    if mk.num is not None and last is not None and not (last < mk.num <= last + 2):
+                    if mk.num is not None and last is not None and not (last < mk.num <= last + 3):
                         continue
                 elif mk.num not in (1, 2, None):
                     continue
@@ -397,7 +416,7 @@ def _build_tree(text: str, markers: list[_Marker]) -> list[Section]:
         open_rows.append(i)
     return [Section(id=f"s{i + 1}", parent=None if parent is None else f"s{parent + 1}", level=level,
                     marker=text[mk.start:mk.end].strip(), title=title, span=(mk.start, end),
-                    kind="part" if mk.rule.part else "enumeration" if mk.rule.enumeration else "heading",
+                    kind="part" if mk.rule.part else "enumeration" if mk.rule.enumeration or mk.inline else "heading",
                     family=mk.rule.family)
             for i, ((mk, parent, level, title), end) in enumerate(zip(rows, ends))]
 

@@ -92,11 +92,14 @@ def test_batch_exit_status_and_summary(corpus, first_run):
     good = good_inputs(corpus)
     assert summary["files"] == len(good) + len(BROKEN)
     assert (summary["processed"], summary["skipped"], summary["failed"]) == (len(good), 0, len(BROKEN))
+    # what the walk left out, by kind: readme.md, .hidden.txt and the folder sub/.cache
+    assert summary["ignored"] == {"hidden": 1, "hidden_folder": 1, "unsupported_type": 1}
     stderr = first_run.stderr.decode()
     for name in BROKEN:
         assert f"plancli: in/{name}: " in stderr  # one line naming the file
     assert "Traceback" not in stderr
     assert "documents written" in stderr  # the summary table
+    assert "left out: unsupported type" in stderr and "left out: hidden folders" in stderr
 
 
 def test_one_output_per_good_input_mirroring_the_tree(corpus, first_run):
@@ -165,6 +168,26 @@ def test_csv_tables_round_trip(corpus, first_run):
     with open(corpus / "csv" / "tasks.csv", encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh))
     assert {"responsible_lead", "responsible_support", "span_start", "span_end"} <= set(header)
+    for name in ("sections", "task_units"):
+        with open(corpus / "csv" / f"{name}.csv", encoding="utf-8-sig", newline="") as fh:
+            tables[name] = list(csv.DictReader(fh))
+    assert [(r["doc"], r["id"], r["title"]) for r in tables["sections"]] == \
+        [(d["source"]["path"], s["id"], s["title"]) for d in docs for s in d.get("sections", [])]
+    links = [(d["source"]["path"], t["id"], u, "lead" if u in t["responsible"]["lead"] else
+              "support" if u in t["responsible"]["support"] else "unspecified")
+             for d in docs for t in d.get("tasks", []) for u in t["units"]]
+    assert links and [tuple(r.values()) for r in tables["task_units"]] == links
+    # the keys join: every link names a task and a unit of its own document
+    tasks = {(r["doc"], r["id"]) for r in tables["tasks"]}
+    units = {(r["doc"], r["name"]) for r in tables["units"]}
+    assert all((r["doc"], r["task"]) in tasks and (r["doc"], r["unit"]) in units for r in tables["task_units"])
+    # counts, years and offsets are written as integers (never 2025.0)
+    whole = {"documents": ("bytes", "period_start", "period_end", "sections", *KINDS),
+             "targets": ("year", "baseline_year", "span_start", "span_end"),
+             "sections": ("level", "span_start", "span_end"), "units": ("mentions", "lead", "support")}
+    for name, columns in whole.items():
+        values = [r[c] for r in tables[name] for c in columns if r[c] != ""]
+        assert values and all(v.isdigit() for v in values), name
     with open(corpus / "csv" / "targets.csv", encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh))
     assert {"baseline_value", "baseline_year"} <= set(header)
@@ -285,7 +308,7 @@ def test_extract_from_stdin_pipes_to_json(tmp_path):
     notice = next(SAMPLES.glob("000*.txt")).read_bytes()
     result = plancli("extract", "-", cwd=tmp_path, stdin=notice)
     assert result.returncode == 0, result.stderr.decode()
-    doc = json.loads(result.stdout)  # what `| jq '.targets[] | .indicator'` reads
+    [doc] = json.loads(result.stdout)  # what `| jq '.[0].targets[] | .indicator'` reads
     assert doc["source"]["path"] == "-"
     assert all("indicator" in t for t in doc["targets"])
 

@@ -57,6 +57,21 @@ def test_the_wheel_carries_every_rules_file(wheel):
         assert f"plancli/builtin_rules/{path.name}" in names, path.name
 
 
+def test_the_wheel_carries_the_report_page_assets(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in (ROOT / "plancli" / "report" / "assets").iterdir():
+        assert f"plancli/report/assets/{path.name}" in names, path.name
+
+
+def test_the_installed_tool_writes_a_report(installed, tmp_path):
+    shutil.copy(sample("002"), tmp_path / "notice.txt")
+    proc = subprocess.run([str(installed), "report", "notice.txt", "-o", "report.html"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Chart.js v4" in page and 'id="tx-0"' in page and "plancli-data" in page
+
+
 def test_the_installed_tool_extracts_a_sample_from_another_folder(installed, tmp_path):
     doc = tmp_path / "notice.txt"
     shutil.copy(sample("002"), doc)
@@ -64,7 +79,7 @@ def test_the_installed_tool_extracts_a_sample_from_another_folder(installed, tmp
     proc = subprocess.run([str(installed), "extract", "notice.txt"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    [out] = json.loads(proc.stdout)
     assert out["targets"] and out["tasks"] and out["metadata"]["title"]
     # it runs the installed copy, not the source tree
     where = subprocess.run([str(installed.parent / "python"), "-c",
@@ -82,7 +97,7 @@ def test_the_installed_tool_reads_a_saved_web_page_without_extras(installed, tmp
     proc = subprocess.run([str(installed), "extract", "page.html"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    targets = json.loads(proc.stdout)["targets"]
+    targets = json.loads(proc.stdout)[0]["targets"]
     assert [t["value"] for t in targets] == [500]
 
 
@@ -96,3 +111,29 @@ def test_user_rules_still_override_the_installed_ones_file_by_file(installed, tm
                           timeout=300, env={**os.environ, "PLANCLI_RULES": str(rules)})
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)[0]["unit"] == "棚"
+
+
+def test_the_installed_tool_follows_the_cli_conventions(installed, tmp_path):
+    """--version, -h, an array for one input, -f xlsx (XlsxWriter comes with the install), a
+    Big5-HKSCS file read as such, and shell completion keyed to the installed name."""
+    def run(*args: str, **env: str):
+        return subprocess.run([str(installed), *args], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, **env})
+
+    version = run("--version")
+    assert version.returncode == 0 and version.stdout.startswith("plancli ")
+    assert run("extract", "-h").stdout == run("extract", "--help").stdout
+    shutil.copy(sample("004"), tmp_path / "a.txt")
+    (tmp_path / "hk.txt").write_bytes("到2027年，深水埗區新增公共屋邨單位3000個以上，啱晒。\n".encode("big5hkscs"))
+    one = run("extract", "a.txt")
+    assert one.returncode == 0, one.stderr
+    assert [d["source"]["path"] for d in json.loads(one.stdout)] == ["a.txt"]
+    [hk] = json.loads(run("extract", "hk.txt").stdout)
+    assert (hk["source"]["encoding"], hk["source"]["language"]) == ("big5hkscs", "zh")
+    assert [t["value"] for t in hk["targets"]] == [3000]
+    book = run("extract", "a.txt", "hk.txt", "-f", "xlsx", "-o", "plans.xlsx")
+    assert book.returncode == 0, book.stderr
+    names = zipfile.ZipFile(tmp_path / "plans.xlsx").namelist()
+    assert sum(n.startswith("xl/worksheets/sheet") for n in names) == 7
+    done = run(_PLANCLI_COMPLETE="complete_bash", COMP_WORDS="plancli ba", COMP_CWORD="1")
+    assert done.stdout.split() == ["batch"]

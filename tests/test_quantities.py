@@ -104,7 +104,7 @@ def test_user_rules_dir_adds_a_word(tmp_path):
     (lambda t: re.sub(r"  - id: quantity.ratio\n(    .*\n)+", "", t), "missing rules: quantity.ratio"),
     (lambda t: t.replace("skip: '\\d+ *号'", "skip: '(\\d+)+号'"), "nests quantifiers"),
     (lambda t: t.replace("skip: '\\d+ *号'", "skip: '\\d*'"), "empty string"),
-    (lambda t: t.replace("    separators: [\":\"", "    seperators: [\":\""), "separators: Field required"),
+    (lambda t: t.replace("    separators: [\":\"", "    seperators: [\":\""), "rule quantity.ratio: 'separators' is missing"),
 ])
 def test_bad_rules_are_reported(tmp_path, edit, message):
     path = _copy_rules(tmp_path, edit) / "quantities.yaml"
@@ -117,7 +117,11 @@ def test_bad_rules_are_reported(tmp_path, edit, message):
 
 ALPHABET = list("0123456789.,-~至到?:∶%％xX*_ \n一二两三十百千万亿〇零个家项名人元万亿年月日号第以上左右多余约达到超过不低于"
                 "增长降低“”〔〕()[]/+abcdeGDPmillionyuanuptoat least") + [
-    "百分之", "个百分点", "万元", "亿元", "million", "yuan", "RMB ", "up to ", "no more than ", "2024年", "20XX"]
+    "百分之", "个百分点", "万元", "亿元", "million", "yuan", "RMB ", "up to ", "no more than ", "2024年", "20XX",
+    # the forms of Chinese numerals, fractions, tenths, rates and English words
+    "两千六百五", "零", "点", "几", "叁佰", "分之", "成", "折", "角", "分", "每", "/", "·", "(", "届", "次",
+    "k", "w", "K", "，", "１２", "平方米", "户", "月", "年", "per ", "a ", "an ", "quarter", "thirds",
+    "between ", " and ", " to ", "from ", "seventeen", "hundred", "-year", "one", "二三十", "十分"]
 
 
 @settings(max_examples=300, deadline=None)
@@ -134,12 +138,18 @@ def test_number_like_text_spans_point_at_text(text):
     for q in found:
         assert q.masked == (q.value is None and q.kind != "ratio")
         assert q.value_max is None or q.value_max > q.value
+        assert q.per is None or q.per in text
+        assert q.period is None or q.period in _PERIODS
+
+
+_PERIODS = set(quantities.rules().rule("quantity.per_unit").periods.values())
 
 
 # --- speed --------------------------------------------------------------------------------------
 
 HOSTILE = ["1", "1,", "111,", "1.", "x.", "x%", "1 ", "1个", "1万", "1-", "1:", "one ", "达到", "百分之",
-           "一", "十", "万", "1元/", "x\n", "(1)", "2022-", "“1”", "12:"]
+           "一", "十", "万", "1元/", "x\n", "(1)", "2022-", "“1”", "12:", "每", "每户", "1元/户/", "三分之",
+           "a ", "two thirds ", "between 1 and ", "1 to ", "两三", "一点", "1元1角", "八成", "1，", "8k"]
 
 
 @pytest.mark.parametrize("unit", HOSTILE)

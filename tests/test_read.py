@@ -181,3 +181,138 @@ def test_source_records_size_and_hash():
     assert doc.source.bytes == len(data)
     assert doc.source.sha256 == hashlib.sha256(data).hexdigest()
     assert doc.source.encoding == "utf-8"
+
+
+# --- choosing among the legacy encodings -----------------------------------------------------
+
+#: A Taiwanese-style plan in plain Big5 characters (our own words).
+TAIWAN_PLAN = """臺南市促進綠色能源產業發展行動方案
+臺南市政府經濟發展局
+2024年5月6日
+
+一、發展目標
+到2026年，全市太陽光電裝置容量達到3000百萬瓦以上，綠能企業數量達到120家。
+
+二、重點任務
+（一）擴大屋頂光電設置。鼓勵工業區廠房設置屋頂光電，對設置容量超過1百萬瓦的企業，給予一次性補助最高200萬元。由經濟發展局牽頭，工務局配合。
+（二）培育在地綠能人才。與大專院校合作開設綠能課程，每年培訓技術人員500人次。由教育局負責。
+"""
+#: The same with characters only cp950 (Microsoft's Big5) has: 裏 and 碁 (bytes F9D8, F9D6).
+CP950_PLAN = TAIWAN_PLAN.replace("培育在地綠能人才", "培育鄰裏綠能人才").replace("工業區廠房", "碁盤式工業區廠房")
+#: A Hong Kong plan that needs Big5-HKSCS: 埗 邨 and the Cantonese 啲 喺 唔 啱 嘅 冇 嘢 are not in Big5.
+HONG_KONG_PLAN = """深水埗區舊樓重建行動計劃
+粵港澳大灣區發展辦公室
+2024年3月1日
+
+一、目標
+到2027年，深水埗區新增公共屋邨單位3000個以上，長者日間中心達到12間。
+街坊話：「啲樓咁舊，住喺度真係唔啱嘅。」重建之後冇人再擔心漏水嘢。
+
+二、措施
+（一）加快審批。對符合條件的重建項目，給予一次性資助最高500萬元。由房屋局牽頭，地政總署配合。
+（二）改善社區設施。新建社區會堂兩座，由民政事務總署負責。
+"""
+
+#: (document, encoding written, encoding reported). Bytes that a narrower encoding reads the same
+#: way are reported by the narrower name: a Big5 text saved as cp950 is Big5.
+ENCODED_DOCUMENTS = [
+    ("taiwan", TAIWAN_PLAN, "gb18030", "gb18030"),
+    ("taiwan", TAIWAN_PLAN, "big5", "big5"),
+    ("taiwan", TAIWAN_PLAN, "cp950", "big5"),
+    ("taiwan", TAIWAN_PLAN, "big5hkscs", "big5"),
+    ("taiwan", TAIWAN_PLAN, "utf-16-le", "utf-16"),
+    ("taiwan", TAIWAN_PLAN, "utf-16", "utf-16"),
+    ("cp950", CP950_PLAN, "cp950", "cp950"),
+    ("cp950", CP950_PLAN, "gb18030", "gb18030"),
+    ("hongkong", HONG_KONG_PLAN, "big5hkscs", "big5hkscs"),
+    ("hongkong", HONG_KONG_PLAN, "gb18030", "gb18030"),
+    ("hongkong", HONG_KONG_PLAN, "utf-16-be", "utf-16"),
+]
+
+
+def _records(doc) -> dict:
+    """Everything a document says apart from where its bytes came from."""
+    data = doc.model_dump(mode="json")
+    data.pop("source")
+    return data
+
+
+@functools.lru_cache(maxsize=None)
+def _utf8_records(text: str) -> tuple[str, str]:
+    import json
+
+    from plancli.pipeline import extract_text
+
+    doc = extract_text(text)
+    return json.dumps(_records(doc), ensure_ascii=False, sort_keys=True), doc.source.language
+
+
+@pytest.mark.parametrize("name,text,written,reported", ENCODED_DOCUMENTS,
+                         ids=[f"{n}-{w}" for n, _, w, _ in ENCODED_DOCUMENTS])
+def test_the_same_document_in_every_encoding_gives_the_same_records(tmp_path, name, text, written, reported):
+    import json
+
+    path = tmp_path / f"{name}.txt"
+    path.write_bytes(text.encode(written))
+    doc = extract_prepared(prepare(path))
+    assert doc.source.encoding == reported
+    assert not any(r.kind == "invalid_bytes_replaced" for r in doc.source.repairs)
+    assert doc.source.language == "zh"
+    expected, _ = _utf8_records(text)
+    assert json.dumps(_records(doc), ensure_ascii=False, sort_keys=True) == expected
+    assert doc.targets and doc.subsidies  # the comparison is about records, not empty lists
+
+
+def test_texts_that_need_cp950_or_hkscs_are_not_big5():
+    with pytest.raises(UnicodeEncodeError):
+        CP950_PLAN.encode("big5")
+    for narrower in ("big5", "cp950"):
+        with pytest.raises(UnicodeEncodeError):
+            HONG_KONG_PLAN.encode(narrower)
+
+
+def test_hkscs_file_is_not_read_as_utf8_full_of_replacements():
+    """The bug of issue 13: no other detector candidate read it, so it fell back to UTF-8."""
+    decoded = decode_bytes(HONG_KONG_PLAN.encode("big5hkscs"))
+    assert decoded.encoding == "big5hkscs"
+    assert decoded.text == HONG_KONG_PLAN and "\ufffd" not in decoded.text
+    # Big5 reads all but the Hong Kong characters, GB18030 reads everything as rare characters:
+    # the runner-up is named and the margin is clear
+    assert decoded.runner_up in ("big5", "gb18030")
+    assert decoded.confidence > 0.5
+
+
+@pytest.mark.parametrize("written", ["gb18030", "big5hkscs"])
+def test_choice_and_confidence_are_recorded_in_source(tmp_path, written):
+    path = tmp_path / "plan.txt"
+    path.write_bytes(HONG_KONG_PLAN.encode(written))
+    source = extract_prepared(prepare(path)).source
+    assert source.encoding == written
+    assert 0.5 < source.encoding_confidence <= 1
+    assert source.encoding_runner_up and source.encoding_runner_up != written
+
+
+def test_valid_utf8_is_certain():
+    decoded = decode_bytes(HONG_KONG_PLAN.encode("utf-8"))
+    assert (decoded.encoding, decoded.confidence, decoded.runner_up) == ("utf-8", 1.0, None)
+
+
+def test_mostly_valid_utf8_with_one_broken_byte_stays_utf8():
+    data = HONG_KONG_PLAN.encode("utf-8")
+    cut = data.index("重建之後".encode())
+    decoded = decode_bytes(data[:cut] + b"\xa4" + data[cut:])  # a stray byte, valid in Big5 and GB
+    assert decoded.encoding == "utf-8"
+    assert decoded.text.count("\ufffd") == 1
+    assert decoded.text.replace("\ufffd", "") == HONG_KONG_PLAN
+
+
+def test_a_clean_garbage_decoding_does_not_beat_big5_with_one_broken_byte():
+    """GB18030 reads the bytes of a damaged Big5 file without an error, as rare characters."""
+    data = TAIWAN_PLAN.encode("big5")
+    cut = data.index("重點任務".encode("big5"))
+    damaged = data[:cut] + b"\x81\x40" + data[cut:]  # not Big5, but a valid GB18030 character
+    assert "\ufffd" not in damaged.decode("gb18030", errors="replace")
+    decoded = decode_bytes(damaged)
+    assert decoded.encoding == "big5"
+    assert 1 <= decoded.text.count("\ufffd") <= 2
+    assert decoded.text.replace("\ufffd", "").replace("@", "") == TAIWAN_PLAN

@@ -82,10 +82,10 @@ def _break(kind: str) -> tuple[str, str, str]:
         return (HEADINGS.replace("    family: cn_paren\n", "    family: cn_paren\n    colour: red\n", 1),
                 "heading.cn_paren", "colour")
     if kind == "invalid_regex":
-        return (HEADINGS.replace("family: circled\n    pattern: '", "family: circled\n    pattern: '[①②", 1),
+        return (HEADINGS.replace("pattern: '(?P<num>[①", "pattern: '[①②(?P<num>[①", 1),
                 "heading.circled", "invalid regex")
     if kind == "nested_quantifier":
-        return (HEADINGS.replace("family: circled\n    pattern: '", "family: circled\n    pattern: '(a+)+", 1),
+        return (HEADINGS.replace("pattern: '(?P<num>[①", "pattern: '(a+)+(?P<num>[①", 1),
                 "heading.circled", "nests quantifiers")
     if kind == "duplicate_id":
         return (HEADINGS.replace("id: heading.circled", "id: heading.cn_paren", 1),

@@ -261,3 +261,15 @@ def test_sentences_keep_a_question_mark_between_digits_and_drop_blanks():
 def test_clauses_keep_numbers_whole():
     text = "投资300,000元,比例1:0.5;范围3?4, 其余:A;;问?"
     assert [text[a:b] for a, b in clauses(text)] == ["投资300,000元", "比例1:0.5", "范围3?4", "其余", "A", "问"]
+
+
+def test_entries_listed_after_a_colon_are_an_inline_list_not_headings():
+    text = "(一)建设示范村。实施项目:1、2个示范村:东村、西村;2、5个村庄整治。主要内容:改善人居环境。\n(二)整治河道。"
+    kinds = [(s.marker, s.kind) for s in find_structure(text).sections]
+    assert kinds == [("(一)", "heading"), ("1、", "enumeration"), ("2、", "enumeration"), ("(二)", "heading")]
+
+
+def test_an_item_after_a_colon_that_continues_the_outline_stays_a_heading():
+    text = "三、具体措施\n1、成立工作室。工作室主任:2、加大投入,确保落实。3、开设讲堂。"
+    kinds = [(s.marker, s.kind) for s in find_structure(text).sections]
+    assert kinds == [("三、", "heading"), ("1、", "heading"), ("2、", "heading"), ("3、", "heading")]

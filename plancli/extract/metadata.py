@@ -48,6 +48,10 @@ class MetadataRules(rules_mod.RuleFile):
     five_year_plans: dict[str, tuple[int, int]]
     #: A period written in a title: "(2022-2024年)", "(2022-2024)".
     period_pattern: rules_mod.Pattern
+    #: A plan for one year named in a title ("2025年度实施计划"); group ``year``.
+    plan_year_pattern: rules_mod.Pattern | None = None
+    #: A period with a masked first year ("(20__-2025年)"); group ``end``.
+    masked_period_pattern: rules_mod.Pattern | None = None
     #: A line that is only a date (signature blocks).
     date_line_pattern: rules_mod.Pattern
     #: A line that is only a field label; its value is on the next line.
@@ -116,6 +120,9 @@ def plan_period(title: str | None, text: str, mr: MetadataRules) -> tuple[int | 
             a, b = int(m.group("start")), int(m.group("end"))
             if 1900 < a <= b < 2200:
                 return a, b
+        year = plan_year_named(title, mr)
+        if year:
+            return year, year
     names = "|".join(re.escape(k) for k in sorted(mr.five_year_plans, key=len, reverse=True))
     if not names:
         return None, None
@@ -130,6 +137,27 @@ def plan_period(title: str | None, text: str, mr: MetadataRules) -> tuple[int | 
     if re.search(f"(?<![比较])(?<![比较][“\"])[“\"]?{re.escape(name)}[”\"]?(?:期间|时期|规划|末|末期)", text):
         return mr.five_year_plans[name]
     return None, None
+
+
+def plan_year_named(title: str, mr: MetadataRules) -> int | None:
+    """The one year a plan's title names it for ("2025年度实施计划" → 2025), if any."""
+    if not mr.plan_year_pattern:
+        return None
+    m = rules_mod.compiled(mr.plan_year_pattern).search(title)
+    return int(m.group("year")) if m else None
+
+
+def plan_end_year(head: str, mr: MetadataRules) -> int | None:
+    """The last year of the plan a title or an opening passage names: "(2023-2025年)" → 2025,
+    "(20__-2025年)" → 2025, "2020科技创新工作计划" → 2020."""
+    m = rules_mod.compiled(mr.period_pattern).search(head)
+    if m and 1900 < int(m.group("start")) <= int(m.group("end")) < 2200:
+        return int(m.group("end"))
+    if mr.masked_period_pattern:
+        m = rules_mod.compiled(mr.masked_period_pattern).search(head)
+        if m:
+            return int(m.group("end"))
+    return plan_year_named(head, mr)
 
 
 def find_fields(text: str, mr: MetadataRules) -> dict[str, tuple[str, str]]:

@@ -180,7 +180,9 @@ def _sentence_subsidies(view: _Sentence, c: _Compiled) -> list[Subsidy]:
                 # the quantity's own text may hold the verb before the digits ("达到500亿元")
                 lead = clause[max(0, q.span[0] - cs - NEAR): q.span[0] - cs] + _LEAD_WORDS.match(q.text).group()
                 after = sentence[q.span[1]:q.span[1] + THRESHOLD_WINDOW]
-                if rules_mod.found(c.exclude_after, after) or rules_mod.found(c.exclude_before, lead):
+                # a rate ("0.2元/千瓦时的补贴", q.per) is no threshold ("1000万元的项目")
+                if (q.per is None and rules_mod.found(c.exclude_after, after)) \
+                        or rules_mod.found(c.exclude_before, lead):
                     continue
                 form_match = view.nearest_form(q.span[0])
                 ratio = shares[0].value / 100 if shares and shares[0].value is not None else None

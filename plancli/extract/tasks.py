@@ -43,8 +43,8 @@ class TaskRules(rules_mod.RuleFile):
     #: An imperative chapter heading ("加快推进…", "着力提升…"): the work chapters of a plan.
     action_heading: rules_mod.Pattern
     #: Document kinds (``Document.kind``) that hold no tasks.
-    no_task_kinds: list[str] = ["measures", "notice", "bulletin", "report"]
-    #: Heading families whose sections are provisions, never tasks (第N条).
+    no_task_kinds: list[str] = ["measures", "notice", "bulletin"]
+    #: Heading families whose sections are never tasks: provisions (第N条), attachments.
     article_families: list[str] = ["cn_article"]
 
     def of_kind(self, kind: str) -> TaskRule | None:
@@ -83,8 +83,8 @@ def extract(ctx) -> list[Task]:
     for s in sections:
         if s.kind != "heading" or headings.get(s.id) or s.marker is None:
             continue  # not a leaf item
-        if s.family in tr.article_families:
-            continue
+        if s.family in tr.article_families or _decides(s, tr):
+            continue  # a provision, an attachment, or a "重点任务" heading with no items under it
         rule = _rule_for(s, roles, tr, ctx.kind, listed)
         if rule is None:
             continue

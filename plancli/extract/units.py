@@ -33,7 +33,7 @@ class Body(rules_mod.Strict):
 
 
 class UnitRule(rules_mod.Rule):
-    kind: Literal["label", "bracket", "lead", "support", "lead_sentence", "english", "english_sentence",
+    kind: Literal["label", "duty_list", "bracket", "lead", "support", "lead_sentence", "english", "english_sentence",
                   "table_header", "duty", "first_is_lead", "shared"]
     pattern: rules_mod.Pattern
     section_title: rules_mod.Pattern | None = None
@@ -48,6 +48,10 @@ class UnitRules(rules_mod.RuleFile):
     restore_prefix_pattern: rules_mod.Pattern
     separators: rules_mod.Pattern
     not_units: rules_mod.Pattern
+    #: Collective names that hold a list separator ("各区、县(市)政府"): never split.
+    unsplit: rules_mod.Pattern = r"(?!)"
+    #: A clause of a duty list ("区规划局负责…", "B配合"): the unit before its role word.
+    duty_clause: rules_mod.Pattern = r"(?!)"
     #: A name holding one of these is a phrase, not a unit's name ("由…部门", "地址:…").
     not_unit_words: rules_mod.Pattern = r"由|的|把|被|[::]"
     #: A bracket whose text matches this is not a list of units ("(简称市科技局)", "(含)").
@@ -172,7 +176,30 @@ _DIGIT = re.compile(r"\d")
 _BY_DUTY = re.compile(r"(?P<list>[^,,;;。]+?)(?:等有关部门和单位|等有关部门|等有关单位|等)?(?:按职责分工负责|分工负责)")
 
 
+#: Stands for a list separator inside a fixed name while a list is split.
+_KEEP = "\ue000"
+#: "(或业主单位)", "(含…)": a remark on the name before it, not part of the name.
+_REMARK = re.compile(r"\((?:或|含|即|下称|以下简称)[^()]*\)")
+
+
+def _share_suffixes(items: list[str], looks_like_unit: re.Pattern[str]) -> list[str]:
+    """"金井、澳前片区开发管理局": a bare name before a unit of the same kind shares its ending
+    (金井片区开发管理局): names of the same length stand in the same place of the phrase."""
+    out = list(items)
+    for i in range(len(out) - 2, -1, -1):
+        x, nxt = out[i], out[i + 1]
+        if (1 <= len(x) <= 4 and not looks_like_unit.search(x) and looks_like_unit.search(nxt)
+                and len(nxt) > len(x) + 1 and re.fullmatch(r"[\u4e00-\u9fff]+", x)):
+            out[i] = x + nxt[len(x):]
+    return out
+
+
+#: "区国资集团有限公司(区森林园林公司)": a second name for the same body, in brackets after it.
+_ALIAS = re.compile(r"(?<=[\u4e00-\u9fff])\([^()]{2,20}(?:公司|集团|局|委|办|中心|院|所)\)?$")
+
+
 def _clean_item(item: str) -> str:
+    item = _ALIAS.sub("", _REMARK.sub("", item.strip()))
     item = _LEADING_WORD.sub("", item.strip(" \t\n()::.。"))
     return _TRAILING_ETC.sub("", item).strip()
 
@@ -184,8 +211,11 @@ def split_units(text: str, ur: UnitRules) -> list[str]:
     administrative prefix is given back to later bare department names; a name that is itself a
     known national body ("市场监管总局") has no prefix to give or take."""
     not_unit = rules_mod.compiled(ur.not_units)
-    items = [_clean_item(x) for x in rules_mod.compiled(ur.separators).split(text)]
     not_name = rules_mod.compiled(ur.not_unit_words)
+    # fixed collective names hold the list separator ("各区、县(市)政府"): keep them whole
+    text = rules_mod.compiled(ur.unsplit).sub(lambda m: m.group().replace("、", _KEEP), text)
+    items = [_clean_item(x).replace(_KEEP, "、") for x in rules_mod.compiled(ur.separators).split(text)]
+    items = _share_suffixes(items, rules_mod.compiled(ur.suffix_pattern))
     items = [x for x in items if 2 <= len(x) <= 30 and not not_unit.match(x) and not not_name.search(x)]
     gaz = ur.gazetteer
     prefix = next((p for p in (gaz.split_prefix(x)[0] for x in items) if p), "")
@@ -234,6 +264,34 @@ def parse_list(text: str, ur: UnitRules, label: str | None = None) -> Responsibi
     return Responsibility(units=units, lead=lead, support=[u for u in support if u not in lead], marked=marked)
 
 
+_LEAD_ROLE = re.compile(r"牵头")
+_SUPPORT_ROLE = re.compile(r"配合|协助|参与|协同")
+
+
+def parse_duties(text: str, ur: UnitRules) -> Responsibility:
+    """A duty list ("责任分工:区规划局负责开展规划编制,所在乡镇人民政府组织实施,区直有关部门配合"):
+    each clause names a unit and what it does; 牵头 makes it the lead, 配合/协助/参与 a supporter,
+    other duties (负责, 组织实施, 指导) name it without a role."""
+    clause_pat = rules_mod.compiled(ur.duty_clause)
+    looks_like_unit = rules_mod.compiled(ur.suffix_pattern)
+    units: list[str] = []
+    lead: list[str] = []
+    support: list[str] = []
+    for clause in _LIST_CLAUSE.split(_without_conventions(text, ur)):
+        m = clause_pat.match(clause.strip())
+        if not m:
+            continue
+        names = [n for n in split_units(m.group("list"), ur) if looks_like_unit.search(n) or ur.gazetteer.known(n)]
+        units += [n for n in names if n not in units]
+        role = m.group("role")
+        if _LEAD_ROLE.search(role):
+            lead += [n for n in names if n not in lead]
+        elif _SUPPORT_ROLE.search(role):
+            support += [n for n in names if n not in support]
+    return Responsibility(units=units, lead=lead, support=[u for u in support if u not in lead],
+                          marked=bool(lead or support))
+
+
 def _without_conventions(text: str, ur: UnitRules) -> str:
     """A list with its document conventions cut out ("列第一位者为牵头单位,下同", "以下均需…落实,
     不再列出"): they are read by :func:`conventions`, and their words are no unit names."""
@@ -266,8 +324,8 @@ def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 #: Labelled lists and bracketed lists say who is responsible wherever they stand; an unlabelled
 #: "由A牵头" sentence only inside a task (elsewhere it is often who runs a procedure).
-LABELLED = ("label", "bracket", "english")
-ALL_KINDS = ("lead_sentence", "label", "bracket", "english")
+LABELLED = ("label", "duty_list", "bracket", "english")
+ALL_KINDS = ("lead_sentence", "label", "duty_list", "bracket", "english")
 
 
 def find_responsibilities(text: str, start: int, end: int, ur: UnitRules,
@@ -288,6 +346,8 @@ def find_responsibilities(text: str, start: int, end: int, ur: UnitRules,
                                    marked="led by" in m.group().lower())
             elif rule.kind == "bracket":
                 r = _bracketed(body, text, m, ur)
+            elif rule.kind == "duty_list":
+                r = parse_duties(body, ur)
             else:
                 r = parse_list(body, ur, m.groupdict().get("label"))
             if r is not None and r.units:

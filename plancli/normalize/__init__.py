@@ -7,6 +7,7 @@ The steps run in a fixed order, each in its own module, each driven by a file in
 3. ``mojibake``    – repair GB byte-shift mojibake where the repair is certain
 4. ``script``      – Traditional → Simplified with OpenCC, recording the detected script
 5. ``width``       – full-width ASCII to half-width, whitespace unified
+   ``spacing``     – spaced-out PDF copies rejoined ("战略新 兴"), only on pages full of such spaces
 6. ``boilerplate`` – site navigation, footers and spam lines removed
 
 Steps 2–3 work on the text as downloaded (their damage patterns are in the original script), so
@@ -91,7 +92,7 @@ def _merge(repairs: list[Repair], more: list[Repair]) -> list[Repair]:
 
 
 def _one_pass(text: str, rs) -> tuple[str, str | None, list[Repair], bool]:
-    from plancli.normalize import boilerplate, characters, mojibake, pinyin, script, width
+    from plancli.normalize import boilerplate, characters, mojibake, pinyin, script, spacing, width
 
     repairs: list[Repair] = []
 
@@ -111,6 +112,7 @@ def _one_pass(text: str, rs) -> tuple[str, str | None, list[Repair], bool]:
     detected, converted = script.to_simplified(text)
     text = record("traditional_converted", converted)
     text = record("full_width_folded", width.fold(text))
+    text = record("spaced_text_rejoined", spacing.rejoin_spaced(text))
     removed = boilerplate.remove(text, boilerplate.rules(rs))
     text = record("boilerplate_removed", removed)
     text = record("whitespace_unified", width.tidy_whitespace(text))
