@@ -13,18 +13,23 @@ import re
 
 from plancli.normalize.step import StepResult
 
-#: A single space between two Chinese characters, digits or Chinese punctuation marks.
-_INNER_SPACE = re.compile(r"(?<=[\u4e00-\u9fff\d、,。:;()《》“”]) (?=[\u4e00-\u9fff\d、,。:;()《》“”])")
+#: A single space between two Chinese characters: what decides whether a page is spaced out.
+_HAN_SPACE = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])")
+#: What is taken out on such a page: a single space between Chinese characters, Chinese
+#: punctuation and digits, but not between two numbers ("9 2500" are two table cells; "1 0" in
+#: "第 1 0 条" is one number split up).
+_INNER_SPACE = re.compile(r"(?<=[\u4e00-\u9fff、,。:;()《》“”]) (?=[\u4e00-\u9fff\d、,。:;()《》“”])"
+                          r"|(?<=\d) (?=[\u4e00-\u9fff、,。:;()《》“”])|(?<=(?<!\d)\d) (?=\d(?!\d))")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-#: Spaces per 100 Chinese characters above which a page is taken as spaced out (ordinary pages
-#: have about 0.1, spaced-out copies 3 to 10).
-SPACED_PER_100 = 1.5
+#: Spaces between Chinese characters per 100 of them above which a page is spaced out (ordinary pages
+#: have about 0.1, tables flattened with spaces up to 1.5, spaced-out PDF copies 2.5 and more).
+SPACED_PER_100 = 2.0
 #: Fewer spaces than this are never a spaced-out page.
 MIN_SPACES = 20
 
 
 def rejoin_spaced(text: str) -> StepResult:
-    spaces = _INNER_SPACE.findall(text)
+    spaces = _HAN_SPACE.findall(text)
     if len(spaces) < MIN_SPACES:
         return StepResult(text)
     cjk = len(_CJK.findall(text))
