@@ -114,6 +114,12 @@ class Subsidy(Record):
     amount_text: str | None = None
     cap: bool = False
     ratio: Number | None = None
+    #: The upper end of a ratio written as a range ("5%—20%": ratio 0.05, ratio_max 0.2).
+    ratio_max: Number | None = None
+    #: What a rate is per ("户" in "800元/户", "千瓦时" in "0.2元/千瓦时"), and its period
+    #: ("月" in "2000元/人/月"); null for a lump sum.
+    per: str | None = None
+    period: str | None = None
     form: str | None = None
     once: bool | None = None
     recipient: str | None = None

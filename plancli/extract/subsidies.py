@@ -18,7 +18,8 @@ from plancli.segment import clauses
 
 
 class SubsidyRule(rules_mod.Rule):
-    kind: Literal["money", "ratio", "share", "cap", "once", "annual", "exclude", "exclude_before",
+    kind: Literal["money", "ratio", "share", "share_after", "cap", "once", "annual", "exclude", "exclude_before",
+                  "exclude_share_before", "tier_header",
                   "exclude_after", "recipient"]
     pattern: rules_mod.Pattern
 
@@ -56,10 +57,12 @@ class _Compiled:
             any_rule("exclude"), any_rule("exclude_before"), any_rule("exclude_after")
         self.share, self.cap, self.once, self.annual = \
             any_rule("share"), any_rule("cap"), any_rule("once"), any_rule("annual")
+        self.share_after = any_rule("share_after")
+        self.not_share = any_rule("exclude_share_before")
 
 
 #: Grant verbs: the form word after them names the subsidy ("给予配套支持").
-_GRANT_VERB = re.compile(r"给予|予以|(?i:\bgive[sn]?\b|\bprovided?\b|\bprovides\b)")
+_GRANT_VERB = re.compile(r"给予|予以|返还|进行(?:奖励|补助|补贴|资助)|(?i:\bgive[sn]?\b|\bgiven\b|\bprovided?\b|\bprovides\b|\breceive[sd]?\b|\bgranted\b|\bcover(s|ing)?\b)")
 #: What a quantity's text holds before its digits ("达到500亿元" → "达到").
 _LEAD_WORDS = re.compile(r"\D*")
 
@@ -81,6 +84,7 @@ class _Sentence:
         self.forms = list(form_pat.finditer(text))
         self.form_starts = [m.start() for m in self.forms]
         self.money_starts = [q.span[0] for q in quantities if q.kind == "money"]
+        self.money_ends = [q.span[1] for q in quantities if q.kind == "money"]
         self.amount_starts = [q.span[0] for q in quantities if q.kind in ("money", "ratio")]
         self.quantity_starts = [q.span[0] for q in quantities]  # in text order, as found
         self._granted_forms: dict[tuple[int, int], re.Match[str] | None] = {}
@@ -119,6 +123,10 @@ AMOUNT_KINDS = ("money", "ratio", "percent")
 THRESHOLD_WINDOW = 12
 #: How far from an amount its cap words and goal verbs stand ("最高支持额度不超过1000万元").
 NEAR = 30
+#: How near after a share its form word stands when no grant verb does ("20%进行奖励", "a 30 percent subsidy").
+FORM_AFTER_SHARE = 12
+#: How far after an amount a bracket that spells it out may start ("10万元奖励(第一年…)").
+BREAKDOWN_GAP = 12
 #: How far before an amount its recipient and share phrase ("对…的企业", "按…的30%") may start.
 RECIPIENT_WINDOW = 120
 
@@ -130,9 +138,13 @@ def extract(ctx) -> list[Subsidy]:
         return []
     out: list[Subsidy] = []
     in_background: dict[str | None, bool] = {}  # section id -> under a background heading
+    previous_end = -1  # where the sentence of the last record ends
     for s, e in ctx.sentences:
         sentence = ctx.text[s:e]
-        if not c.form.search(sentence):
+        # a cap may follow in a sentence of its own ("…的15%给予补助。单个企业最高不超过100万元。")
+        cap_of_previous = bool(out) and out[-1].amount is None and not ctx.text[previous_end:s].strip() \
+            and rules_mod.found(c.cap, sentence)
+        if not c.form.search(sentence) and not cap_of_previous:
             continue
         sec = ctx.structure.section_at(s)
         key = sec.id if sec else None
@@ -145,67 +157,202 @@ def extract(ctx) -> list[Subsidy]:
         if not any(q.kind in AMOUNT_KINDS for q in quantities):
             continue  # most sentences with a form word ("支持企业…") state no amount at all
         view = _Sentence(sentence, quantities, c.form)
-        for record in _sentence_subsidies(view, c):
+        records = _sentence_subsidies(view, c)
+        if records and out and _share_then_cap(out[-1], records[0], ctx.text[previous_end:s]):
+            # "按投资额的30%给予补助。单个企业最高不超过500万元。": one subsidy, ratio and cap
+            share = out.pop()
+            records[0] = records[0].model_copy(update={"ratio": share.ratio, "ratio_max": share.ratio_max,
+                                                       "form": records[0].form or share.form})
+        for record in records:
             ts, te = record.span
             out.append(record.model_copy(update={"span": (s + ts, s + te), "section": sec.id if sec else None}))
+        if records:
+            previous_end = e
+    out += _tier_tables(ctx, sr)
+    out.sort(key=lambda r: r.span)
     for i, x in enumerate(out, 1):
         x.id = f"m{i}"
     return out
 
 
+#: A bare number cell of a table row ("2500").
+_NUMBER_CELL = re.compile(r"\d+(?:\.\d+)?")
+#: The cells of a flattened table: anything between blanks or line breaks.
+_CELL = re.compile(r"\S+")
+#: How many cells after its header a table of tiers is read.
+TIER_CELLS = 200
+
+
+def _tier_tables(ctx, sr: SubsidyRules) -> list[Subsidy]:
+    """Tables of tiers flattened into cells ("机型类别 / 报废年限(年) / 补贴额(元) / 轮式拖拉机 /
+    20马力以下 / 10 / 2500 …"): when the amount is the last column, each row's amount is the last
+    number before the next row's label. The header gives the unit (元, 万元) and what the amount is
+    per (元/台). A table whose amount column is not last is left alone rather than guessed."""
+    out: list[Subsidy] = []
+    rule = sr.first("tier_header")
+    if rule is None:
+        return out
+    text = ctx.text
+    for header in rules_mod.compiled(rule.pattern).finditer(text):
+        scale = 10000.0 if header.group("mult") else 1.0
+        cells = []
+        for m in _CELL.finditer(text, header.end()):
+            cell = m.group()
+            if len(cells) >= TIER_CELLS or any(p in cell for p in "。;;") or len(cell) > 40:
+                break
+            cells.append(m)
+        if not cells or _NUMBER_CELL.fullmatch(cells[0].group()):
+            continue  # another header cell or data right after: the amount is not the last column
+        row_start = cells[0].start()
+        for i, m in enumerate(cells):
+            nxt = cells[i + 1].group() if i + 1 < len(cells) else None
+            if _NUMBER_CELL.fullmatch(m.group()) and (nxt is None or not _NUMBER_CELL.fullmatch(nxt)):
+                if i > 0:  # a row holds a label before its amount
+                    out.append(Subsidy(
+                        id="", amount=float(m.group()) * scale, currency="CNY", amount_text=m.group(),
+                        form=header.group("form"), per=header.group("per"), text=text[row_start:m.end()],
+                        span=(row_start, m.end()), rule=rule.id, section=_section_of(ctx, m.start())))
+                if nxt is None:
+                    break
+                row_start = cells[i + 1].start()
+    return out
+
+
+def _section_of(ctx, pos: int) -> str | None:
+    sec = ctx.structure.section_at(pos)
+    return sec.id if sec else None
+
+
+def _share_then_cap(previous: Subsidy, first: Subsidy, between: str) -> bool:
+    """Whether a share granted in one sentence and a cap on money in the very next one are one
+    subsidy: the first record of the sentence is a capped amount with no share of its own."""
+    return (previous.amount is None and previous.ratio is not None and first.cap and first.amount is not None
+            and first.ratio is None and not between.strip())
+
+
 def _sentence_subsidies(view: _Sentence, c: _Compiled) -> list[Subsidy]:
-    """The subsidies of one sentence (spans relative to it)."""
+    """The subsidies of one sentence (spans relative to it).
+
+    Money is a subsidy unless it is a threshold, a goal or the breakdown of an amount just
+    given ("10万元奖励(第一年5万元…)"). A share of cost ("按投资额的30%", "50% of the costs") goes
+    with the nearest amount before it (a ratio with its cap is one record); shares that no amount
+    takes are subsidies of their own ("地方财政贡献的70%、80%和90%给予奖励")."""
     sentence, quantities = view.text, view.quantities
-    shares = [q for q in quantities if q.kind == "percent"
-              and rules_mod.found(c.share, sentence[max(0, q.span[0] - RECIPIENT_WINDOW): q.span[0]])]
-    # with no amount in the sentence, a share of cost is the subsidy itself ("按…的20%给予补贴")
-    share_only = bool(shares) and not view.money_starts
-    share_ids = {id(q) for q in shares}
+    excluded = {span for span in view.clauses if rules_mod.found(c.exclude, sentence[span[0]:span[1]])}
+    given = [q for q in quantities if q.kind == "money" and view.clause_at(q.span[0]) not in excluded
+             and _is_given(view, c, q)]
+    shares = [q for q in quantities if q.kind == "percent" and view.clause_at(q.span[0]) not in excluded
+              and _is_share(view, c, q)]
+    ratio_of = _assign_shares(view, given, shares)
+    taken = {id(q) for q in ratio_of.values()}
     found = []
-    for cs, ce in view.clauses:
-        mine = view.quantities_in(cs, ce)
-        if not mine:
+    for q in given:
+        share = ratio_of.get(id(q))
+        found.append(_record(view, c, q, view.clause_at(q.span[0]), view.nearest_form(q.span[0]),
+                             _share_value(share), c.money_rule.id, share))
+    for q in shares:
+        if id(q) in taken or c.share_rule is None:
             continue
-        clause = sentence[cs:ce]
-        if rules_mod.found(c.exclude, clause):
+        cs, ce = view.clause_at(q.span[0])
+        form_after = c.form.search(sentence, q.span[1], min(ce, q.span[1] + FORM_AFTER_SHARE))
+        if not (_GRANT_VERB.search(sentence, cs, ce) or form_after):
+            continue  # a share the sentence gives nobody ("a total investment of 30%")
+        found.append(_record(view, c, q, (cs, ce), view.nearest_form(q.span[0]), _share_value(q),
+                             c.share_rule.id, q))
+    for q in quantities:
+        if q.kind != "ratio" or c.ratio_form is None:
             continue
-        # what the clause says, looked up once for all its amounts (it may list hundreds)
-        granted = share_only and any(id(q) in share_ids for q in mine) and bool(_GRANT_VERB.search(clause))
-        has_ratio_form = c.ratio_form is not None and any(q.kind == "ratio" for q in mine) \
-            and bool(c.ratio_form.search(clause))
-        ratio_forms = list(c.ratio_form.finditer(sentence, cs, ce)) if has_ratio_form else []
-        ratio_forms_at = (ratio_forms, [m.start() for m in ratio_forms])
-        for q in mine:
-            if q.kind == "money":
-                # the quantity's own text may hold the verb before the digits ("达到500亿元")
-                lead = clause[max(0, q.span[0] - cs - NEAR): q.span[0] - cs] + _LEAD_WORDS.match(q.text).group()
-                after = sentence[q.span[1]:q.span[1] + THRESHOLD_WINDOW]
-                # a rate ("0.2元/千瓦时的补贴", q.per) is no threshold ("1000万元的项目")
-                if (q.per is None and rules_mod.found(c.exclude_after, after)) \
-                        or rules_mod.found(c.exclude_before, lead):
-                    continue
-                form_match = view.nearest_form(q.span[0])
-                ratio = shares[0].value / 100 if shares and shares[0].value is not None else None
-                rule_id = c.money_rule.id
-            elif share_only and id(q) in share_ids and c.share_rule is not None and granted:
-                form_match = view.nearest_form(q.span[0])
-                ratio = q.value / 100 if q.value is not None else None
-                rule_id = c.share_rule.id
-            elif q.kind == "ratio" and has_ratio_form:
-                parts = q.ratio_parts or []
-                if len(parts) < 2 or not parts[0]:
-                    continue
-                form_match = view.nearest_form(q.span[0], ratio_forms_at)
-                ratio = parts[1] / parts[0]
-                rule_id = c.ratio_rule.id
-            else:
-                continue
-            found.append(_record(view, c, q, (cs, ce), form_match, ratio, rule_id))
+        cs, ce = view.clause_at(q.span[0])
+        parts = q.ratio_parts or []
+        if (cs, ce) in excluded or len(parts) < 2 or not parts[0] or not c.ratio_form.search(sentence, cs, ce):
+            continue
+        forms = list(c.ratio_form.finditer(sentence, cs, ce))
+        found.append(_record(view, c, q, (cs, ce), view.nearest_form(q.span[0], (forms, [m.start() for m in forms])),
+                             parts[1] / parts[0], c.ratio_rule.id))
+    found.sort(key=lambda r: r.span)
     return found
 
 
+_CAP_BEFORE = re.compile(r"(最高|不超过|不高于|最多|(?i:up to|no more than|maximum of))[^,,;;。]{0,20}$")
+
+
+def _capped(view: _Sentence, q) -> bool:
+    cs, _ = view.clause_at(q.span[0])
+    return _CAP_BEFORE.search(view.text, cs, q.span[0]) is not None
+
+
+def _share_value(q) -> float | None:
+    return q.value / 100 if q is not None and q.value is not None else None
+
+
+def _is_given(view: _Sentence, c: _Compiled, q) -> bool:
+    """Whether a money amount is given, not a threshold, a goal or the breakdown of another."""
+    sentence = view.text
+    cs, _ = view.clause_at(q.span[0])
+    # the quantity's own text may hold the verb before the digits ("达到500亿元")
+    lead = sentence[max(cs, q.span[0] - NEAR): q.span[0]] + _LEAD_WORDS.match(q.text).group()
+    after = sentence[q.span[1]:q.span[1] + THRESHOLD_WINDOW]
+    # a rate ("0.2元/千瓦时的补贴", q.per) is no threshold ("1000万元的项目")
+    if (q.per is None and rules_mod.found(c.exclude_after, after)) or rules_mod.found(c.exclude_before, lead):
+        return False
+    if q.text.endswith(("以上", "以下")) and _BOUND_THEN_RANGE.match(after):
+        return False  # "1000万元及以上至5000万元": a band of a condition
+    return not _in_breakdown(view, q)
+
+
+#: Brackets whose amounts spell out an amount just before them.
+_BRACKET = re.compile(r"[((〔][^()()〔〕]{1,120}[))〕]")
+
+
+def _in_breakdown(view: _Sentence, q) -> bool:
+    """"给予10万元奖励(第一年奖励5万元…)", "500 million yuan ($76.75 million)": an amount in brackets
+    right after another amount restates or divides it."""
+    sentence = view.text
+    for m in _BRACKET.finditer(sentence, max(0, q.span[0] - 120), min(len(sentence), q.span[1] + 120)):
+        if m.start() < q.span[0] and q.span[1] <= m.end():
+            return any(e <= m.start() and m.start() - e <= BREAKDOWN_GAP for e in view.money_ends)
+    return False
+
+
+def _is_share(view: _Sentence, c: _Compiled, q) -> bool:
+    """A percentage that is a share of some cost or base: "按投资额的30%", "贡献的70%", "50% of"."""
+    sentence = view.text
+    # in a list of shares ("的70%、80%和90%") each is what the first one is
+    before = _SHARE_LIST_TAIL.sub("", sentence[max(0, q.span[0] - RECIPIENT_WINDOW): q.span[0]])
+    if rules_mod.found(c.not_share, before):
+        return False  # "按应奖励额的30%": the schedule of an award already given
+    if rules_mod.found(c.share, before):
+        return True
+    return rules_mod.found(c.share_after, sentence[q.span[1]:q.span[1] + NEAR])
+
+
+_SHARE_LIST_TAIL = re.compile(r"(\d+(?:\.\d+)?\s*%\s*(?:、|和|及|与|,|,|至|到|-|—)\s*)+$")
+#: An amount with 以上 that opens a range of thresholds ("1000万元及以上至5000万元").
+_BOUND_THEN_RANGE = re.compile(r"^\s*(至|到|且|并)")
+
+
+def _assign_shares(view: _Sentence, given: list, shares: list) -> dict:
+    """id(amount) -> the share it goes with: the nearest free share before it in the sentence,
+    else the first free share after it in its clause."""
+    out: dict = {}
+    free = list(shares)
+    for q in given:
+        before = [s for s in free if s.span[0] < q.span[0]]
+        # a share that is itself a cap ("最高不超过贷款金额的2%") stands alone where the amount
+        # has an uncapped share to go with ("按利率的50%…上限为1000万元")
+        open_shares = [s for s in before if not _capped(view, s)]
+        pick = (open_shares or before)[-1] if before else None
+        if pick is None:
+            cs, ce = view.clause_at(q.span[0])
+            pick = next((s for s in free if q.span[1] <= s.span[0] < ce), None)
+        if pick is not None:
+            out[id(q)] = pick
+            free.remove(pick)
+    return out
+
+
 def _record(view: _Sentence, c: _Compiled, q, clause_span: tuple[int, int],
-            form_match: re.Match[str] | None, ratio: float | None, rule_id: str) -> Subsidy:
+            form_match: re.Match[str] | None, ratio: float | None, rule_id: str, share=None) -> Subsidy:
     """One subsidy: its form, cap, payment terms and recipient read around the amount."""
     sentence = view.text
     cs, ce = clause_span
@@ -218,11 +365,11 @@ def _record(view: _Sentence, c: _Compiled, q, clause_span: tuple[int, int],
     if after_verb:
         form_match = after_verb
     form = form_match.group() if form_match else None
-    # the record's text runs from the amount's clause to the form word's clause
+    # the record's text runs from the amount's clause to the form word's clause (and the share's)
     ts, te = cs, ce
-    if form_match:
-        fs, fe = view.clause_at(form_match.start())
-        ts, te = min(cs, fs), max(ce, fe)
+    for at in ([form_match.start()] if form_match else []) + ([share.span[0]] if share is not None else []):
+        fs, fe = view.clause_at(at)
+        ts, te = min(ts, fs), max(te, fe)
     # payment terms may follow the amount ("给予1亿元资助,连续支持5年"), up to the next amount
     i = bisect.bisect_right(view.money_starts, q.span[1])
     region_end = max(te, view.money_starts[i] if i < len(view.money_starts) else len(sentence))
@@ -231,6 +378,8 @@ def _record(view: _Sentence, c: _Compiled, q, clause_span: tuple[int, int],
     return Subsidy(id="", amount=q.amount if q.kind == "money" else None,
                    currency=(q.currency or "CNY") if q.kind == "money" else "CNY",
                    amount_text=q.text if q.kind == "money" else None, cap=bool(cap), ratio=ratio,
+                   ratio_max=(share.value_max / 100 if share is not None and share.value_max is not None else None),
+                   per=q.per if q.kind == "money" else None, period=q.period if q.kind == "money" else None,
                    form=form, once=once, recipient=_recipient(view, c, ts, q.span[0]),
                    text=sentence[ts:te], span=(ts, te), rule=rule_id)
 

@@ -67,6 +67,8 @@ class TargetRules(rules_mod.RuleFile):
     forward_word: rules_mod.Pattern = r"(?!)"
     #: Words that make a year the document's own year ("全年新增…", "今年").
     this_year: rules_mod.Pattern = r"(?!)"
+    #: Nouns of "how many" ("总数"): the indicator is what the clause before named, with this noun.
+    generic_indicators: rules_mod.Pattern = r"(?!)"
     #: Verbs that may stand alone before a count ("建设50所…"): the indicator is the noun after it.
     verb_only: rules_mod.Pattern = r"(?!)"
 
@@ -173,6 +175,7 @@ class _Cues:
         self.strong = c(tr.strong_forward)
         self.this_year = c(tr.this_year)
         self.verb_only = c(tr.verb_only)
+        self.generic = c(tr.generic_indicators)
 
 
 def extract(ctx) -> list[Target]:
@@ -185,8 +188,23 @@ def extract(ctx) -> list[Target]:
     found.sort(key=lambda t: t.span[0])
     for i, t in enumerate(found, 1):
         t.id = f"t{i}"
-        t.indicator_id = catalogue.match(t.indicator)
+        t.indicator_id = _catalogue_id(catalogue, t)
     return found
+
+
+#: Words that an increase or decrease by (comparator + / -) adds to what is measured.
+_CHANGE_WORDS = {"+": ("增长", "提高"), "-": ("下降", "降低")}
+
+
+def _catalogue_id(catalogue, t: Target) -> str | None:
+    """The catalogue id of a target's indicator; "地区生产总值" growing by 6% (comparator +) is
+    the growth indicator, so the change word is tried first."""
+    if t.indicator:
+        for word in _CHANGE_WORDS.get(t.comparator or "", ()):
+            found = catalogue.match(t.indicator + word)
+            if found:
+                return found
+    return catalogue.match(t.indicator)
 
 
 def _table_targets(ctx, tr: TargetRules) -> tuple[list[Target], list[tuple[int, int]]]:
@@ -296,6 +314,7 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
         # a report of past work states goals only in its plan sections (二、2025年工作计划)
         strong = strict and strong_line == line and ctx.kind != "report"
         starts = [s + q.span[0] for q in quantities]
+        previous_indicator = None  # of the sentence's last goal ("新增…34家,总数达到51家")
         for cs, ce in clauses(text, s, e):
             mine = quantities[bisect.bisect_left(starts, cs):bisect.bisect_left(starts, ce)]
             clause = text[cs:ce]
@@ -320,7 +339,10 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
                 if _is_goal_quantity(q, head, tail, where, cues):
                     indicator = parallel[i] if parallel else _indicator(
                         head, tail, clause[previous_end:qs], tr, cues)
+                    if indicator and cues.generic.match(indicator) and previous_indicator:
+                        indicator = re.sub(r"^(新增|净增|累计)", "", previous_indicator) + indicator
                     found.append(_target(q, head, tail, where, tr, cues, indicator))
+                    previous_indicator = indicator
                 previous_end = qe
     return found
 
