@@ -77,7 +77,7 @@ def test_honest_docx_still_reads_after_the_check(tmp_path):
     (tmp_path / "plan.docx").write_bytes(_docx_bytes(200))
     run = measured.run(["extract", "plan.docx"], tmp_path)
     assert run.returncode == 0, run.lines
-    assert json.loads(run.stdout)["targets"]
+    assert json.loads(run.stdout)[0]["targets"]
 
 
 def _special_files(folder: Path) -> dict[str, str]:
@@ -147,7 +147,7 @@ def test_unusual_meta_charset_through_the_cli(tmp_path):
     (tmp_path / "page.html").write_bytes(GBK_PAGE.format("rot13").encode("gb18030"))
     run = measured.run(["extract", "page.html"], tmp_path)
     assert run.returncode == 0, run.lines
-    assert json.loads(run.stdout)["targets"][0]["value"] == 1600
+    assert json.loads(run.stdout)[0]["targets"][0]["value"] == 1600
 
 
 # --- random bytes: the mojibake step bounds its work -------------------------------------------
@@ -184,7 +184,7 @@ def test_random_bytes_cost_about_what_real_text_costs(tmp_path):
     for name, path in _random_inputs(tmp_path).items():
         run = measured.run(["extract", path.name, "-o", f"{name}.json"], tmp_path, timeout=600)
         assert run.returncode == 0, run.lines
-        repairs = {r["kind"]: r for r in json.loads((tmp_path / f"{name}.json").read_text())["source"]["repairs"]}
+        repairs = {r["kind"]: r for r in json.loads((tmp_path / f"{name}.json").read_text())[0]["source"]["repairs"]}
         assert repairs["mojibake_not_examined"]["count"] > 1000, repairs
         assert "random or binary data?" in repairs["mojibake_not_examined"]["examples"][0]
         assert run.cpu < 3 * baseline.cpu + 2, f"{name}: {run.cpu:.1f} s of CPU, a real plan {baseline.cpu:.1f} s"

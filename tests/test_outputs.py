@@ -82,15 +82,23 @@ def test_stdout_on_a_full_disk_is_not_cut_silently(tmp_path):
     assert lines(proc.stderr) == ["plancli: standard output: cannot write the output: No space left on device"]
 
 
-def test_failed_extract_leaves_an_existing_output_file_as_it_was(tmp_path):
+def test_failed_extract_never_empties_an_existing_output_file(tmp_path):
+    """-f table has nothing to show: the file is left as it was. JSON holds the error entry, as
+    it would on stdout (one output shape, whatever failed), never an empty file."""
     target = tmp_path / "result.json"
     target.write_text("earlier result\n", encoding="utf-8")
-    for fmt in ("json", "table"):
-        proc = subprocess.run([*PLANCLI, "extract", "missing.txt", "-o", str(target), "-f", fmt], cwd=tmp_path,
-                              capture_output=True, timeout=60)
-        assert proc.returncode == 1
-        assert lines(proc.stderr) == ["plancli: missing.txt: no such file"]
-        assert target.read_text(encoding="utf-8") == "earlier result\n"
+    proc = subprocess.run([*PLANCLI, "extract", "missing.txt", "-o", str(target), "-f", "table"], cwd=tmp_path,
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 1
+    assert lines(proc.stderr) == ["plancli: missing.txt: no such file"]
+    assert target.read_text(encoding="utf-8") == "earlier result\n"
+    proc = subprocess.run([*PLANCLI, "extract", "missing.txt", "-o", str(target)], cwd=tmp_path,
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 1
+    assert lines(proc.stderr) == ["plancli: missing.txt: no such file"]
+    printed = subprocess.run([*PLANCLI, "extract", "missing.txt"], cwd=tmp_path, capture_output=True, timeout=60)
+    [entry] = json.loads(target.read_text(encoding="utf-8"))
+    assert entry["error"]["kind"] == "not_found" and [entry] == json.loads(printed.stdout)
 
 
 @needs_tmpfs
@@ -173,7 +181,8 @@ def test_150_numbered_tasks_are_all_kept(tmp_path):
     (tmp_path / "plan.txt").write_text("\n".join(lines_) + "\n", encoding="utf-8")
     proc = subprocess.run([*PLANCLI, "extract", "plan.txt"], cwd=tmp_path, capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    tasks = json.loads(proc.stdout)["tasks"]
+    [doc] = json.loads(proc.stdout)
+    tasks = doc["tasks"]
     assert [t["marker"] for t in tasks] == [f"{i}." for i in range(1, 151)]
     assert tasks[-1]["title"] == "推进第150项重点工作" and tasks[-1]["units"] == ["市发展改革委"]
 
@@ -232,3 +241,42 @@ def test_csv_number_and_comparator_columns_are_never_changed(tmp_path):
     assert [r["comparator"] for r in rows] == [">=", "-", "+", "="]
     assert {(r["value"], r["indicator"], r["text"], r["doc"]) for r in rows} == {("-5", "'-重点指标", "'+text", "'-plan.txt")}
     assert _read_csv(tmp_path / "documents.csv")[0]["title"] == "'=1+1"
+
+
+def test_extract_csv_is_as_safe_as_batch_csv_and_task_units_too(tmp_path):
+    (tmp_path / "plan.txt").write_text(FORMULAS, encoding="utf-8")
+    proc = subprocess.run([*PLANCLI, "extract", "plan.txt", "-f", "csv", "-o", "tables"], cwd=tmp_path,
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    links = _read_csv(tmp_path / "tables" / "task_units.csv")
+    assert {link["unit"] for link in links} == {"'@市科技局", "'-市财政局"}
+    assert _read_csv(tmp_path / "tables" / "tasks.csv")[0]["title"].startswith("'=HYPERLINK")
+    one = subprocess.run([*PLANCLI, "extract", "plan.txt", "-f", "csv", "-t", "tasks"], cwd=tmp_path,
+                         capture_output=True, timeout=120)
+    assert list(csv.DictReader(one.stdout.decode("utf-8").splitlines()))[1]["title"] == "'+SUM(A1:A9)加快建设"
+    raw = subprocess.run([*PLANCLI, "extract", "plan.txt", "-f", "csv", "-t", "tasks", "--csv-raw"], cwd=tmp_path,
+                         capture_output=True, timeout=120)
+    assert list(csv.DictReader(raw.stdout.decode("utf-8").splitlines()))[1]["title"] == "+SUM(A1:A9)加快建设"
+    wrong = subprocess.run([*PLANCLI, "extract", "plan.txt", "--csv-raw"], cwd=tmp_path, capture_output=True, timeout=60)
+    assert wrong.returncode == 2 and lines(wrong.stderr) == ["plancli: --csv-raw goes with --format csv"]
+
+
+def test_xlsx_never_holds_a_formula_and_keeps_the_text(tmp_path):
+    """Every text is a string cell, never a formula; one that starts like a formula also gets
+    Excel's quote prefix (so editing it keeps it text), and its value is the text unchanged."""
+    openpyxl = pytest.importorskip("openpyxl")
+    (tmp_path / "=plan.txt").write_text(FORMULAS, encoding="utf-8")
+    proc = subprocess.run([*PLANCLI, "extract", "=plan.txt", "-f", "xlsx", "-o", "plans.xlsx"], cwd=tmp_path,
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    book = openpyxl.load_workbook(tmp_path / "plans.xlsx")
+    cells = [cell for sheet in book for row in sheet.iter_rows(min_row=2) for cell in row if cell.value is not None]
+    assert cells and not [c.coordinate for c in cells if c.data_type == "f"]
+    tasks = book["tasks"]
+    col = {c.value: i for i, c in enumerate(tasks[1])}
+    title = tasks.cell(row=2, column=col["title"] + 1)
+    assert (title.value, title.data_type, title.quotePrefix) == ('=HYPERLINK("http://example.invalid")推进工作', "s", True)
+    doc = book["documents"].cell(row=2, column=1)
+    assert (doc.value, doc.quotePrefix) == ("=plan.txt", True)
+    value = book["targets"].cell(row=2, column=[c.value for c in book["targets"][1]].index("value") + 1)
+    assert value.value == 15 and value.data_type == "n"

@@ -214,6 +214,8 @@ def _read(items: Iterator[_Unread], rs, max_bytes: int, with_text: bool, problem
     import multiprocessing as mp
     from collections import deque
 
+    from plancli.rules import patterns_already_timed
+
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     context = mp.get_context(method)
     if method == "forkserver":
@@ -221,7 +223,8 @@ def _read(items: Iterator[_Unread], rs, max_bytes: int, with_text: bool, problem
     folder = str(rs.folder) if rs.folder else None
     rest = itertools.chain(first, items)
     chunks = iter(lambda: list(itertools.islice(rest, CHUNK)), [])
-    with cf.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+    rs.check()  # every rules file valid, user patterns timed: once, here, not in every worker
+    with cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=patterns_already_timed) as pool:
         pending: deque = deque()
         for chunk in chunks:
             pending.append(pool.submit(_made_in_worker, chunk, folder, max_bytes, with_text))
@@ -347,6 +350,8 @@ def _extract_now(paths: list[str], rs, max_bytes: int, with_text: bool, problem:
         return
     for item in items:
         try:
+            if item.refused is not None:  # a FIFO or device, a link out of the folder: not read
+                raise item.refused
             prep = prepare(item.path, rs, max_bytes)
             doc = json.loads(emit.to_json(extract_prepared(prep, rs)))
         except Exception as exc:  # a failed document is shown as one, like in a batch
