@@ -12,6 +12,8 @@ where a work chapter has nothing else. Each task carries the units its text name
 """
 from __future__ import annotations
 
+import re
+
 import bisect
 from typing import Literal
 
@@ -83,7 +85,7 @@ def extract(ctx) -> list[Task]:
     for s in sections:
         if s.kind != "heading" or headings.get(s.id) or s.marker is None:
             continue  # not a leaf item
-        if s.family in tr.article_families or _decides(s, tr):
+        if s.family in tr.article_families or _bare_task_heading(s, tr):
             continue  # a provision, an attachment, or a "重点任务" heading with no items under it
         rule = _rule_for(s, roles, tr, ctx.kind, listed)
         if rule is None:
@@ -134,6 +136,22 @@ def _closed_by_a_list(text: str, section, list_ends: list[int]) -> bool:
 def _decides(section, tr: TaskRules) -> bool:
     """Whether the section's own title is a task-section title (重点任务 …)."""
     return any(r.section_title and rules_mod.compiled(r.section_title).search(section.title) for r in tr.rules)
+
+
+#: What a bare task-section heading may hold besides its name ("2024年重点工作", "重点任务及分工").
+_HEADING_FILLER = re.compile(r"[\d\s年度及和与、,,.。:：()（）]+")
+
+
+def _bare_task_heading(section, tr: TaskRules) -> bool:
+    """Whether a leaf's title is only a task-section name ("重点任务", "2024年重点工作"), not an
+    item of work that happens to contain one ("推进第三批重点工作")."""
+    rest = section.title
+    for r in tr.rules:
+        if r.section_title:
+            rest = rules_mod.compiled(r.section_title).sub("", rest)
+    if rest == section.title:
+        return False
+    return len(_HEADING_FILLER.sub("", rest)) <= 2
 
 
 def _body_length(text: str, section) -> int:
