@@ -32,5 +32,11 @@ def __getattr__(name: str):
     if name in _EXPORTS:
         import importlib
 
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
+        # The subpackage plancli.extract shares the name of the function: once it is imported,
+        # Python sets it as this module's attribute. Import it first, then bind the function,
+        # so that plancli.extract stays the function however often it is called.
+        importlib.import_module("plancli.extract")
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'plancli' has no attribute {name!r}")

@@ -137,3 +137,14 @@ def test_the_installed_tool_follows_the_cli_conventions(installed, tmp_path):
     assert sum(n.startswith("xl/worksheets/sheet") for n in names) == 7
     done = run(_PLANCLI_COMPLETE="complete_bash", COMP_WORDS="plancli ba", COMP_CWORD="1")
     assert done.stdout.split() == ["batch"]
+
+
+def test_library_extract_stays_callable_after_the_subpackage_is_imported():
+    """plancli.extract (the function) shares its name with the subpackage plancli.extract; a
+    second call, or an import of an extractor module, must not replace the function."""
+    code = ("import plancli, sys; p = sys.argv[1]; a = plancli.extract(p); import plancli.extract.targets; "
+            "b = plancli.extract(p); print(len(a.tasks), len(b.tasks), a.model_dump_json() == b.model_dump_json())")
+    out = subprocess.run([sys.executable, "-c", code, str(sample("002"))], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    first, second, same = out.stdout.split()
+    assert int(first) > 0 and first == second and same == "True"
