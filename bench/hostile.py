@@ -9,17 +9,17 @@ what the limits allow.
 """
 from __future__ import annotations
 
-import io
 import random
-import struct
 import subprocess
-import zipfile
-import zlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus import MB, OUT, SAMPLES
+from corpus import MB, OUT, ROOT, SAMPLES
 from measure import PLANCLI
+
+sys.path.insert(0, str(ROOT / "tests"))
+from makedocs import looping_pdf, lying_docx, stream_bomb_pdf  # noqa: E402  the files the limit tests make
 
 MiB = 1024 * 1024
 
@@ -59,55 +59,6 @@ def _as_html(data: bytes) -> bytes:
     return ("<html><body>" + "".join(f"<p>{line}</p>\n" for line in lines) + "</body></html>").encode()
 
 
-def _pdf(objects: list[bytes]) -> bytes:
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
-
-
-_PAGE = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Resources << /Font << /F1 4 0 R >> >> "
-         b"/Contents 5 0 R >>", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-
-
-def _pdf_bomb(mib: int = 512) -> bytes:
-    deflate, parts = zlib.compressobj(9), []
-    for _ in range(mib):
-        parts.append(deflate.compress(b"\0" * MiB))
-    data = b"".join(parts) + deflate.flush()
-    return _pdf(_PAGE + [f"<< /Length {len(data)} /Filter /FlateDecode >>\nstream\n".encode() + data + b"\nendstream"])
-
-
-def _lying_docx(mib: int = 256) -> bytes:
-    """word/document.xml is the XML plus ``mib`` MiB of spaces; its entries claim the XML alone."""
-    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-    xml = (f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{w}"><w:body><w:p><w:r><w:t>到2025年,'
-           "高新技术企业达到1600家以上。</w:t></w:r></w:p></w:body></w:document>").encode()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                    'package/2006/content-types"/>')
-        with zf.open("word/document.xml", "w", force_zip64=False) as part:
-            part.write(xml)
-            for _ in range(mib):
-                part.write(b" " * MiB)
-    data = bytearray(buf.getvalue())
-    name = b"word/document.xml"
-    local = data.rfind(b"PK\x03\x04", 0, data.index(name))
-    struct.pack_into("<I", data, local + 14, zlib.crc32(xml))
-    struct.pack_into("<I", data, local + 22, len(xml))
-    central = data.rfind(b"PK\x01\x02", 0, data.rindex(name))
-    struct.pack_into("<I", data, central + 16, zlib.crc32(xml))
-    struct.pack_into("<I", data, central + 24, len(xml))
-    return bytes(data)
-
-
 def inputs(size: int, large: int) -> list[tuple[str, str, bytes, list[str]]]:
     """(name, file name, bytes, extra options); the first of each size is its baseline."""
     rng = random.Random(7)
@@ -124,9 +75,9 @@ def inputs(size: int, large: int) -> list[tuple[str, str, bytes, list[str]]]:
         ("HTML nested 1,000,000 deep", "deep.html", b"<html><body>" + b"<div>x" * (size // 6), []),
         ("30 issuers on a line, repeated", "issuers.txt",
          ((" ".join(["中共某某县委人民政府"] * 30) + "。\n").encode() * (size // 900 + 1))[:size], []),
-        ("docx whose zip lies (256 MiB)", "lie.docx", _lying_docx(), []),
-        ("PDF /Contents loop", "loop.pdf", _pdf(_PAGE + [b"6 0 R", b"7 0 R", b"6 0 R"]), ["--timeout", "5"]),
-        ("PDF Flate bomb (512 MiB)", "bomb.pdf", _pdf_bomb(), ["--max-memory", "500M"]),
+        ("docx whose zip lies (256 MiB)", "lie.docx", lying_docx(256), []),
+        ("PDF /Contents loop", "loop.pdf", looping_pdf(), ["--timeout", "5"]),
+        ("PDF Flate bomb (512 MiB)", "bomb.pdf", stream_bomb_pdf(512), ["--max-memory", "500M"]),
         (f"{large // MB} MB of the samples (baseline)", "large.txt", _samples_repeated(large), []),
         (f"{large // MB} MB of the samples as HTML", "large.html", _as_html(_samples_repeated(large)), []),
     ]

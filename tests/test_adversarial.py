@@ -27,6 +27,7 @@ from pathlib import Path, PurePath
 import pytest
 
 from conftest import RULES, SAMPLES
+from makedocs import minimal_docx
 from plancli import emit
 from plancli import rules as rules_mod
 from plancli.pipeline import extract_text
@@ -180,37 +181,11 @@ def test_html_reading_time_grows_linearly_with_nesting():
                   factor=8, fn=read_html)
 
 
-def _docx_bytes(paragraphs: int) -> bytes:
-    """A minimal .docx whose document.xml repeats one paragraph (compresses ~300:1)."""
-    import io
-    import zipfile
-
-    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-    body = "<w:p><w:r><w:t>到2025年,高新技术企业达到1600家以上。</w:t></w:r></w:p>" * paragraphs
-    parts = {
-        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
-        'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/'
-        'document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
-        "</Types>",
-        "_rels/.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-        'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
-        '2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
-        "word/document.xml": f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{w}"><w:body>{body}'
-                             "</w:body></w:document>",
-    }
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for name, text in parts.items():
-            zf.writestr(name, text)
-    return buf.getvalue()
-
-
 def test_docx_that_unpacks_far_beyond_the_limit_is_refused(tmp_path):
     from plancli.pipeline import prepare
 
     path = tmp_path / "bomb.docx"
-    path.write_bytes(_docx_bytes(20_000))  # ~10 KB on disk, ~1.6 MB unpacked
+    path.write_bytes(minimal_docx(20_000))  # ~10 KB on disk, ~1.6 MB unpacked
     assert path.stat().st_size < 100_000
     with time_limit(30), pytest.raises(InputError) as err:
         prepare(path, max_bytes=100_000)

@@ -11,49 +11,19 @@ CPU time and peak memory are measured for the child processes (``measured.run``)
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import socket
-import struct
-import zipfile
-import zlib
 from pathlib import Path
 
 import pytest
 
 import measured
 from conftest import SAMPLES
-from test_adversarial import _docx_bytes
+from makedocs import lying_docx, minimal_docx
 
 MB = 1024 * 1024
 LINUX = Path("/proc/self/statm").exists()
-
-
-def lying_docx(padding_mib: int = 256, honest_crc: bool = True) -> bytes:
-    """A .docx whose word/document.xml is the real XML followed by ``padding_mib`` MiB of spaces,
-    while its directory entries (local and central) give the size, and checksum, of the XML alone."""
-    source = zipfile.ZipFile(io.BytesIO(_docx_bytes(10)))
-    xml = source.read("word/document.xml")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info in source.infolist():
-            if info.filename != "word/document.xml":
-                zf.writestr(info.filename, source.read(info))
-        with zf.open("word/document.xml", "w", force_zip64=False) as part:
-            part.write(xml)
-            for _ in range(padding_mib):
-                part.write(b" " * MB)
-    data = bytearray(buf.getvalue())
-    name = b"word/document.xml"
-    crc = zlib.crc32(xml) if honest_crc else 0x12345678
-    local = data.rfind(b"PK\x03\x04", 0, data.index(name))  # crc at +14, sizes at +18 and +22
-    struct.pack_into("<II", data, local + 14, crc, struct.unpack_from("<I", data, local + 18)[0])
-    struct.pack_into("<I", data, local + 22, len(xml))
-    central = data.rfind(b"PK\x01\x02", 0, data.rindex(name))  # crc at +16, sizes at +20 and +24
-    struct.pack_into("<I", data, central + 16, crc)
-    struct.pack_into("<I", data, central + 24, len(xml))
-    return bytes(data)
 
 
 @pytest.mark.parametrize("honest_crc, reason", [
@@ -74,7 +44,7 @@ def test_docx_whose_zip_directory_lies_is_refused_without_inflating_it(tmp_path,
 
 
 def test_honest_docx_still_reads_after_the_check(tmp_path):
-    (tmp_path / "plan.docx").write_bytes(_docx_bytes(200))
+    (tmp_path / "plan.docx").write_bytes(minimal_docx(200))
     run = measured.run(["extract", "plan.docx"], tmp_path)
     assert run.returncode == 0, run.lines
     assert json.loads(run.stdout)[0]["targets"]

@@ -14,18 +14,15 @@ refusal of the reader's own is accepted as well.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import time
-import zlib
 from pathlib import Path
 
 import pytest
 
 import measured
 from conftest import SAMPLES
+from makedocs import looping_pdf, stream_bomb_pdf
 
 MB = 1024 * 1024
 LINUX = Path("/proc/self/statm").exists()
@@ -43,40 +40,6 @@ def slow_text(megabytes: float = 4) -> bytes:
 def large_text(megabytes: int = 40) -> bytes:
     """A real plan repeated: reading and decoding it alone needs several times 40 MB."""
     return SAMPLE * (megabytes * MB // len(SAMPLE) + 1)
-
-
-def make_pdf(objects: list[bytes]) -> bytes:
-    """A PDF of these objects (numbered from 1; 1 is the catalogue), with a correct xref table."""
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
-
-
-_PAGE = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Resources << /Font << /F1 4 0 R >> >> "
-         b"/Contents 5 0 R >>", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-
-
-def looping_pdf() -> bytes:
-    """The page's /Contents is a reference to a reference to the first one: 5 → 6 → 7 → 6 …"""
-    return make_pdf(_PAGE + [b"6 0 R", b"7 0 R", b"6 0 R"])
-
-
-def stream_bomb_pdf(inflated_mib: int = 512) -> bytes:
-    """A page whose content stream is about 0.5 MB of Flate data that inflates to 512 MiB."""
-    deflate, parts = zlib.compressobj(9), []
-    zeros = b"\0" * MB
-    for _ in range(inflated_mib):
-        parts.append(deflate.compress(zeros))
-    data = b"".join(parts) + deflate.flush()
-    return make_pdf(_PAGE + [f"<< /Length {len(data)} /Filter /FlateDecode >>\nstream\n".encode() + data
-                             + b"\nendstream"])
 
 
 def good_folder(folder: Path) -> list[str]:
