@@ -18,7 +18,7 @@ import contextlib
 import re
 import signal
 import threading
-from typing import Iterator
+from typing import Callable, Iterator
 
 from plancli.read import InputError
 
@@ -67,26 +67,34 @@ def limit_error(exc: BaseException, timeout: float | None = None, max_memory: in
     return None
 
 
-@contextlib.contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
+def time_limit(seconds: float | None) -> contextlib.AbstractContextManager[None]:
     """Raise :class:`FileTimeout` in this thread after ``seconds`` of wall time (none: no limit).
 
     Only the main thread receives signals, so elsewhere (a library user's thread) this is a no-op.
     """
+    return interrupt_after(seconds, FileTimeout)
+
+
+@contextlib.contextmanager
+def interrupt_after(seconds: float | None, error: Callable[[], BaseException], cpu: bool = False) -> Iterator[None]:
+    """Raise ``error()`` in the main thread after ``seconds`` of wall time, or of this process's
+    CPU time with ``cpu`` (a busy machine then does not count). Elsewhere, on a platform without
+    interval timers, or with no ``seconds``, nothing is limited."""
     if not seconds or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
+    signum, timer = (signal.SIGPROF, signal.ITIMER_PROF) if cpu else (signal.SIGALRM, signal.ITIMER_REAL)
 
     def expired(signum, frame):
-        raise FileTimeout()
+        raise error()
 
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    old = signal.signal(signum, expired)
+    signal.setitimer(timer, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        signal.setitimer(timer, 0)
+        signal.signal(signum, old)
 
 
 def address_space() -> int | None:

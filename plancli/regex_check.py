@@ -15,12 +15,11 @@ taken from the pattern's text instead, so the check still runs.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
-import signal
-import threading
 import time
+
+from plancli.limits import interrupt_after
 
 #: Repetitions tried, with the CPU seconds one search may take: short strings find exponential
 #: blow-ups before they get out of hand (2**32 steps never end), a long one the high-degree
@@ -66,31 +65,13 @@ def too_slow(pattern: str, flags: int = 0) -> str | None:
 def _timed_search(compiled: re.Pattern[str], text: str, budget: float) -> float | None:
     """CPU seconds of one search; None when it was stopped at twice the budget (main thread
     only: elsewhere the small steps between lengths keep an over-run short)."""
-    with _alarm(budget * 2):
+    with interrupt_after(budget * 2, _Slow, cpu=True):
         started = time.process_time()
         try:
             compiled.search(text)
         except _Slow:
             return None
         return time.process_time() - started
-
-
-@contextlib.contextmanager
-def _alarm(seconds: float):
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def stop(signum, frame):
-        raise _Slow()
-
-    old = signal.signal(signal.SIGPROF, stop)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, old)
 
 
 def _repeats(pattern: str) -> bool:
@@ -138,6 +119,8 @@ def _from_text(pattern: str) -> list[str]:
 def _from_parser(pattern: str, flags: int) -> tuple[list[tuple[str, str]], list[str]]:
     """(prefix, repeated body) for each repeat in the parsed pattern, and the distinct pieces."""
     from re import _constants as C, _parser as P  # private: any failure falls back to the text
+
+    from plancli.rules import _alternatives  # the lint's reading of a body as alternatives
 
     tree = P.parse(pattern, flags)
     prefixed: list[tuple[str, str]] = []
@@ -189,15 +172,6 @@ def _from_parser(pattern: str, flags: int) -> tuple[list[tuple[str, str]], list[
     walk(tree, "")
     distinct = sorted(dict.fromkeys(p for p in pieces if p), key=len)
     return prefixed[:MAX_PIECES * 2], distinct[:MAX_PIECES]
-
-
-def _alternatives(seq, C) -> list[list]:
-    items = list(seq)
-    while len(items) == 1 and items[0][0] is C.SUBPATTERN:
-        items = list(items[0][1][-1])
-    if len(items) == 1 and items[0][0] is C.BRANCH:
-        return [list(b) for b in items[0][1][1]]
-    return [items]
 
 
 def _member(items, C) -> str:

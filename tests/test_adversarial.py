@@ -29,6 +29,7 @@ import pytest
 from conftest import RULES, SAMPLES
 from makedocs import minimal_docx
 from plancli import emit
+from plancli.limits import interrupt_after
 from plancli import rules as rules_mod
 from plancli.pipeline import extract_text
 from plancli.read import InputError
@@ -47,19 +48,9 @@ class TooSlow(Exception):
 # Times are this process's CPU seconds, so that other work on a busy machine (a parallel CI job)
 # does not read as a slow algorithm.
 
-@contextlib.contextmanager
 def time_limit(seconds: float):
     """Raise TooSlow in this (main) thread after ``seconds`` of CPU time."""
-    def alarm(signum, frame):
-        raise TooSlow(f"still running after {seconds:.2f}s")
-
-    old = signal.signal(signal.SIGPROF, alarm)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, old)
+    return interrupt_after(seconds, lambda: TooSlow(f"still running after {seconds:.2f}s"), cpu=True)
 
 
 def seconds_for(fn, arg, repeat: int = 1, limit: float | None = None) -> float:
