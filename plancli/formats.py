@@ -381,28 +381,8 @@ def _join_cell(parts: list[str]) -> str:
 # --------------------------------------------------------------------------------------------
 # .pdf
 
-_CID = re.compile(r"\(cid:\d+\)")
-
-
 def read_pdf(data: bytes) -> Decoded:
-    """The PDF's text layer; scanned PDFs (no text, or only unmapped glyph codes) are refused."""
-    if b"%PDF" not in data[:1024]:
-        raise InputError("corrupt", "named .pdf but is not a PDF file")
-    try:
-        import logging
+    """Page by page, from the text layer, PDFium's text or OCR: see ``plancli.pdf``."""
+    from plancli.pdf import read_pdf as read
 
-        from pdfminer.high_level import extract_text
-        from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-    except ImportError:
-        raise _missing(".pdf", "pdfminer.six") from None
-    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font warnings are noise per page
-    try:
-        text = extract_text(io.BytesIO(data))
-    except (PDFPasswordIncorrect, PDFEncryptionError):
-        raise InputError("encrypted", "PDF is password-protected") from None
-    except Exception as exc:  # pdfminer raises many types for a damaged file
-        raise InputError("corrupt", f"not a readable PDF ({type(exc).__name__}: {exc})") from None
-    visible = re.sub(r"\s+", "", text)
-    if not visible or len("".join(_CID.findall(visible))) > len(visible) / 2:
-        raise InputError("no_text_layer", "PDF has no text layer (scanned?); run OCR first")
-    return Decoded(text.replace("\x0c", "\n"), "unicode", format="pdf")
+    return read(data)

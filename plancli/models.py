@@ -39,6 +39,17 @@ class Repair(Model):
     examples: list[str] = Field(default_factory=list)
 
 
+class PageRead(Model):
+    """How one page of a PDF was read: ``text`` (its text layer), ``pdfium`` (the second text
+    extractor, when the first came out garbled), ``ocr:<engine>``, ``unread`` (no OCR engine
+    installed) or ``empty``; ``confidence`` is the text judge's score or the OCR's mean."""
+
+    page: int
+    method: str
+    confidence: float | None = None
+    note: str | None = None
+
+
 class Source(Model):
     path: str
     sha256: str | None = None
@@ -53,6 +64,8 @@ class Source(Model):
     language: Literal["zh", "en"] | None = None
     script: Literal["simplified", "traditional", "mixed"] | None = None
     repairs: list[Repair] = Field(default_factory=list)
+    #: PDFs only: how each page was read.
+    pages: list[PageRead] | None = None
 
 
 class Metadata(Model):

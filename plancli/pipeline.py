@@ -127,7 +127,7 @@ def extract_prepared(prep: Prepared, rules: Rules = None, keywords: bool = False
                     encoding=prep.decoded.encoding, encoding_confidence=prep.decoded.confidence,
                     encoding_runner_up=prep.decoded.runner_up, format=prep.decoded.format, language=language,
                     script=prep.normalized.script if language == "zh" else None,
-                    repairs=prep.decoded.repairs + prep.normalized.repairs)
+                    repairs=prep.decoded.repairs + prep.normalized.repairs, pages=prep.decoded.pages)
     found_tasks = tasks.extract(ctx)
     found_targets = targets.extract(ctx)
     return Document(

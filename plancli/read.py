@@ -69,6 +69,8 @@ class Decoded:
     #: encoding that came second when it had to be chosen.
     confidence: float | None = None
     runner_up: str | None = None
+    #: PDFs: how each page was read (text layer, PDFium, OCR) and how sure that is.
+    pages: list[dict] | None = None
 
 
 @dataclass

@@ -2,8 +2,10 @@
 the hostile ones (a PDF reference loop, a Flate bomb, a .docx whose zip lies) that the limit
 tests and ``make bench`` run.
 
-The PDFs are written by hand (a page, a Helvetica font and a text object) so no PDF library is
-needed; a hand-written CJK PDF needs embedded fonts, so PDF text is English.
+The small PDFs are written by hand (a page, a Helvetica font and a text object); Chinese PDFs
+as an office suite prints them (justified lines, indented paragraphs, a running head, page
+numbers, ruled tables) with reportlab and its built-in Adobe CID fonts; scanned ones are the
+same text drawn onto images with Debian's Noto CJK fonts.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import html
 import io
 import struct
 import textwrap
+import unicodedata
 import zipfile
 import zlib
 from pathlib import Path
@@ -191,3 +194,259 @@ def lying_docx(padding_mib: int = 256, honest_crc: bool = True) -> bytes:
 def _pdf_string(s: str) -> str:
     s = s.encode("latin-1", "replace").decode("latin-1")
     return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+# --------------------------------------------------------------------------------------------
+# Scanned pages: a notice's text drawn onto A4 images (as a scanner or a print-to-image makes
+# them), for the OCR tests and the OCR benchmark.
+
+CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+
+
+def cjk_font_file() -> str | None:
+    """A CJK font on this machine (Debian's fonts-noto-cjk, which .ci/run installs)."""
+    return next((f for f in CJK_FONTS if Path(f).exists()), None)
+
+
+def render_pages(lines: list[str], dpi: int = 150, size_pt: float = 15, max_pages: int | None = None):
+    """PIL images of A4 pages holding ``lines``, wrapped at the margin, 2.5 cm margins; each
+    line starts a paragraph. Returns the images and the text as drawn (one string per page)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(cjk_font_file(), int(size_pt * dpi / 72), index=0)
+    width, height = int(8.27 * dpi), int(11.69 * dpi)
+    margin = int(2.5 / 2.54 * dpi)
+    step = int(font.size * 1.7)
+    pages, texts = [], []
+    image = draw = None
+    y = 0
+    drawn: list[str] = []
+
+    def new_page():
+        nonlocal image, draw, y, drawn
+        if image is not None:
+            pages.append(image)
+            texts.append("\n".join(drawn))
+        image = Image.new("L", (width, height), 255)
+        draw = ImageDraw.Draw(image)
+        y, drawn = margin, []
+
+    new_page()
+    for line in lines:
+        rest = line
+        while rest:
+            n = len(rest)
+            while n > 1 and draw.textlength(rest[:n], font=font) > width - 2 * margin:
+                n -= 1
+            if y + step > height - margin:
+                if max_pages and len(pages) + 1 >= max_pages:
+                    rest = ""
+                    break
+                new_page()
+            draw.text((margin, y), rest[:n], font=font, fill=0)
+            drawn.append(rest[:n])
+            rest = rest[n:]
+            y += step
+    pages.append(image)
+    texts.append("\n".join(drawn))
+    return pages, texts
+
+
+def scanned_pdf(lines: list[str], dpi: int = 150, max_pages: int | None = None) -> tuple[bytes, list[str]]:
+    """An image-only PDF of ``lines`` (no text layer, as a scanner writes it) and its page texts."""
+    pages, texts = render_pages(lines, dpi=dpi, max_pages=max_pages)
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", resolution=dpi, save_all=True, append_images=pages[1:])
+    return out.getvalue(), texts
+
+
+# --------------------------------------------------------------------------------------------
+# Chinese text PDFs as an office suite prints them
+
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def _word_char(ch: str) -> bool:
+    """A character of a Latin word or number ("6.201", pinyin's tone marks), not CJK."""
+    return not ch.isspace() and unicodedata.east_asian_width(ch) not in "WF"
+
+def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = True,
+             traditional: bool = False, size: float = 14, tables: dict[int, list[list[str]]] | None = None,
+             repeat_header: bool = True) -> bytes:
+    """An A4 PDF of ``lines``, one paragraph each: the first line indented two characters, the
+    others justified to both margins (as Word prints 公文), so wrapped lines reach the margin.
+    ``header`` is printed at the top of every page and ``- n -`` at the bottom; ``tables`` maps
+    a line index to a ruled table drawn before that line (split across pages as needed, the
+    header row repeated on each page with ``repeat_header``)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    font = "MSung-Light" if traditional else "STSong-Light"
+    pdfmetrics.registerFont(UnicodeCIDFont(font))
+    latin = None
+    if Path(DEJAVU).exists():
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        pdfmetrics.registerFont(TTFont("DejaVuSans", DEJAVU))
+        latin = "DejaVuSans"
+
+    def runs(s: str) -> list[tuple[str, str]]:
+        """(font, text) pieces: Chinese in the CID font, the rest in Helvetica (a PDF's Latin
+        font, whose widths every reader knows)."""
+        out: list[tuple[str, str]] = []
+        for ch in s:
+            try:
+                f = "Helvetica" if ch.encode("cp1252") and ch != "•" else font  # Latin, quotes
+            except UnicodeEncodeError:  # pinyin's tone marks: a font with their widths
+                f = font if unicodedata.east_asian_width(ch) in "WF" or not latin else latin
+            if out and out[-1][0] == f:
+                out[-1] = (f, out[-1][1] + ch)
+            else:
+                out.append((f, ch))
+        return out
+
+    def width_of(s: str, sz: float = size) -> float:
+        return sum(pdfmetrics.stringWidth(t, f, sz) for f, t in runs(s))
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=A4, invariant=1)
+    page_w, page_h = A4
+    margin = 72
+    usable = page_w - 2 * margin
+    state = {"y": page_h - margin, "page": 1}
+
+    def furniture():
+        if header:
+            c.setFont(font, 9)
+            c.drawCentredString(page_w / 2, page_h - 40, header)
+        if page_numbers:
+            c.setFont(font, 10)
+            c.drawCentredString(page_w / 2, 30, f"- {state['page']} -")
+
+    def room(needed: float) -> bool:
+        if state["y"] - needed < margin:
+            c.showPage()
+            state["page"] += 1
+            state["y"] = page_h - margin
+            furniture()
+            return False
+        return True
+
+    def split(text: str, avail: float, sz: float) -> list[str]:
+        parts = []
+        while text:
+            n = len(text)
+            while n > 1 and width_of(text[:n], sz) > avail:
+                n -= 1
+            if n < len(text) and _word_char(text[n - 1]) and _word_char(text[n]):
+                start = n - 1  # never inside a word: before it
+                while start > 0 and _word_char(text[start - 1]):
+                    start -= 1
+                n = start or n
+            parts.append(text[:n].rstrip(" "))
+            text = text[n:].lstrip(" ")
+        return parts or [""]
+
+    def paragraph(text: str):
+        first = split(text[:200], usable - 2 * size, size)[0]  # the first line, indented
+        parts = [first]
+        rest = text[len(first):].lstrip(" ")
+        parts += split(rest, usable, size) if rest else []
+        for i, part in enumerate(parts):
+            room(size * 1.6)
+            x = margin + (2 * size if i == 0 else 0)
+            spread = 0.0
+            if i < len(parts) - 1 and part.count(" ") < len(part) / 20:  # Chinese lines are
+                spare = margin + usable - x - width_of(part)  # justified, English ragged
+                spread = spare / (len(part) - 1)
+            for f, piece in runs(part):  # each character placed, as justified lines are
+                for ch in piece if spread else [piece]:
+                    c.setFont(f, size)
+                    c.drawString(x, state["y"] - size, ch)
+                    x += pdfmetrics.stringWidth(ch, f, size) + spread
+            state["y"] -= size * 1.6
+
+    def table(rows: list[list[str]]):
+        cols = max(len(r) for r in rows)
+        col_w = usable / cols
+        cell_size = size * 0.8
+
+        def measured(row):
+            cells = [split(cell, col_w - 6, cell_size) for cell in row]
+            return cells, max(len(x) for x in cells) * cell_size * 1.4 + 6
+
+        def draw(cells, height):
+            top = state["y"]
+            for j, wrapped in enumerate(cells):
+                c.rect(margin + j * col_w, top - height, col_w, height)
+                for k, part in enumerate(wrapped):
+                    t = c.beginText(margin + j * col_w + 3, top - 3 - cell_size - k * cell_size * 1.4)
+                    for f, piece in runs(part):
+                        t.setFont(f, cell_size)
+                        t.textOut(piece)
+                    c.drawText(t)
+            state["y"] -= height
+
+        head = measured(rows[0])
+        room(head[1])
+        draw(*head)
+        for row in rows[1:]:
+            cells, height = measured(row)
+            if not room(height) and repeat_header:  # a new page began: the header row again
+                draw(*head)
+            draw(cells, height)
+        state["y"] -= size
+
+    furniture()
+    for index, line in enumerate(lines):
+        if tables and index in tables:
+            table(tables[index])
+        paragraph(line)
+    c.save()
+    return out.getvalue()
+
+
+def garbled_pdf(lines: list[str], dpi: int = 150) -> tuple[bytes, str]:
+    """A one-page PDF as a scanner with a careless OCR layer writes it: the page is an image of
+    ``lines``, and under it an invisible text layer in a font with no Unicode map (Identity-H,
+    no /ToUnicode), which text extractors give as ``(cid:N)``. Returns it and the drawn text."""
+    pages, texts = render_pages(lines, dpi=dpi, max_pages=1)
+    image = pages[0]
+    width, height = image.size
+    pw, ph = width * 72 / dpi, height * 72 / dpi
+    codes: dict[str, int] = {}
+    shown = []
+    for k, line in enumerate(texts[0].splitlines()):
+        hexed = "".join(f"{codes.setdefault(ch, len(codes) + 1):04X}" for ch in line)
+        shown.append(f"1 0 0 1 72 {ph - 72 - k * 21:.1f} Tm <{hexed}> Tj")
+    content = (f"q {pw:.2f} 0 0 {ph:.2f} 0 0 cm /Im1 Do Q BT 3 Tr /F1 12 Tf " + " ".join(shown) + " ET").encode()
+    pixels = zlib.compress(image.tobytes())
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {pw:.2f} {ph:.2f}] "
+        f"/Resources << /Font << /F1 4 0 R >> /XObject << /Im1 6 0 R >> >> /Contents 5 0 R >>".encode(),
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /Scanned /Encoding /Identity-H /DescendantFonts [7 0 R] >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray "
+        f"/BitsPerComponent 8 /Filter /FlateDecode /Length {len(pixels)} >>\nstream\n".encode() + pixels + b"\nendstream",
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Scanned /CIDSystemInfo << /Registry (Adobe) "
+        b"/Ordering (Identity) /Supplement 0 >> /FontDescriptor 8 0 R /DW 1000 >>",
+        b"<< /Type /FontDescriptor /FontName /Scanned /Flags 4 /FontBBox [0 -120 1000 880] /ItalicAngle 0 "
+        b"/Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>",
+    ]
+    return pdf_of(objects), texts[0]
+
+
+def char_accuracy(expected: str, got: str) -> float:
+    """1 − edit distance / length, over the texts in NFKC with all whitespace removed (a
+    full-width comma read as a half-width one, or a line break, is not an OCR error)."""
+    from rapidfuzz.distance import Levenshtein
+
+    def squash(s: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", s).split())
+
+    a, b = squash(expected), squash(got)
+    return 1 - Levenshtein.distance(a, b) / max(len(a), 1)

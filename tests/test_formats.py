@@ -164,11 +164,31 @@ def test_pdf_through_the_pipeline(tmp_path):
     assert doc.source.language == "en"
 
 
-def test_pdf_without_text_layer():
+def test_pdf_without_text_layer_names_the_ocr_extra(monkeypatch):
+    from plancli import ocr
+
+    monkeypatch.setenv("PLANCLI_OCR", "off")
+    ocr.engine.cache_clear()
+    try:
+        with pytest.raises(InputError) as info:
+            formats.read_pdf(make_pdf(None))
+    finally:
+        ocr.engine.cache_clear()
+    assert info.value.kind == "no_text_layer"
+    assert info.value.message.startswith("PDF has no usable text layer (")
+    assert info.value.message.endswith("to read it by OCR: pip install 'plancli[ocr]'")
+
+
+def test_pdf_whose_pages_ocr_finds_empty():
+    from plancli import ocr
+
+    ocr.engine.cache_clear()
+    if ocr.engine() is None:
+        pytest.skip("no OCR engine: pip install 'plancli[ocr]'")
     with pytest.raises(InputError) as info:
         formats.read_pdf(make_pdf(None))
-    assert info.value.kind == "no_text_layer"
-    assert info.value.message == "PDF has no text layer (scanned?); run OCR first"
+    assert (info.value.kind, info.value.message) == (
+        "no_text_layer", "PDF has no text layer, and OCR found no text on its pages")
 
 
 def test_file_named_pdf_that_is_not_a_pdf():
@@ -181,12 +201,12 @@ def test_file_named_pdf_that_is_not_a_pdf():
 
 @pytest.mark.parametrize("module, data, library", [
     ("docx", b"PK\x03\x04", "python-docx"),
-    ("pdfminer.high_level", b"%PDF-1.4", "pdfminer.six"),
+    ("pdfplumber", b"%PDF-1.4", "pdfplumber"),
     ("selectolax.lexbor", b"<html><body>x</body></html>", "selectolax"),
 ])
 def test_missing_library_names_the_install_command(monkeypatch, module, data, library):
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
-    name = {"docx": "a.docx", "pdfminer.high_level": "a.pdf"}.get(module, "a.html")
+    name = {"docx": "a.docx", "pdfplumber": "a.pdf"}.get(module, "a.html")
     with pytest.raises(InputError) as info:
         decode_input(RawInput(name, data))
     assert info.value.kind == "missing_dependency"
