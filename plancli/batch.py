@@ -38,7 +38,7 @@ from plancli.read import DEFAULT_MAX_BYTES, InputError, RawInput, not_a_regular_
 from plancli.rules import ruleset
 
 #: What a folder walk picks up without ``--glob`` (plus files without a suffix).
-SUPPORTED_SUFFIXES = (".txt", ".text", ".htm", ".html", ".xhtml", ".docx", ".pdf")
+SUPPORTED_SUFFIXES = (".txt", ".text", ".htm", ".html", ".xhtml", ".docx", ".pdf", ".doc", ".wps")
 RECORD_KINDS = emit.RECORD_KINDS
 ERRORS_FILE = "errors.jsonl"
 #: Files go to workers in chunks of consecutive files, closed at this many bytes or files (about

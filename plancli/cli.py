@@ -590,7 +590,7 @@ def batch(
                                       file_okay=False)],
     glob_: Annotated[Optional[list[str]], typer.Option("--glob", metavar="PATTERN", help="Only files matching this pattern "
                      "(repeatable), e.g. '*.html' or 'sub/**/*.txt'. Default: .txt .text .htm .html .xhtml "
-                     ".docx .pdf and files without a suffix.")] = None,
+                     ".docx .pdf .doc .wps and files without a suffix.")] = None,
     jsonl: Annotated[Optional[str], typer.Option("--jsonl", metavar="FILE", help="Also write every result to this JSON "
                      "Lines file ('-': stdout), in input order.")] = None,
     csv: Annotated[Optional[Path], typer.Option("--csv", metavar="DIR", help="Also write the tables documents, "

@@ -1,7 +1,8 @@
 """Bytes and file formats to text.
 
 Downloaded notices arrive as UTF-8, GB18030/GBK, Big5 (cp950, Big5-HKSCS) or UTF-16 text, with
-or without a BOM, and as saved HTML pages, .docx or .pdf attachments. This module turns any of
+or without a BOM, and as saved HTML pages, .docx, .pdf (``plancli.pdf``: scanned pages by OCR) or
+legacy .doc/.wps attachments (``plancli.legacy_office``). This module turns any of
 them into a ``Decoded`` text and says which encoding it was and how sure that is; it refuses
 binary input it cannot read with an ``InputError`` whose message names the reason. Bytes that
 are not UTF-8 are decoded in every candidate encoding and the cleanest, most plausible reading
@@ -46,6 +47,13 @@ _MAGIC = [
     (b"\xd0\xcf\x11\xe0", "legacy Office document (.doc/.xls)"),
     (b"Rar!", "RAR archive"),
     (b"7z\xbc\xaf", "7-Zip archive"),
+    (b"II*\x00", "TIFF image"),
+    (b"MM\x00*", "TIFF image"),
+]
+#: Signatures too short to trust as a prefix alone ("BM" starts English text too).
+_MAGIC_RE = [
+    (re.compile(rb"RIFF.{4}WEBP", re.S), "WebP image"),
+    (re.compile(rb"BM.{4}\x00{4}.{4}[\x0c\x28\x34\x38\x40\x6c\x7c]\x00\x00\x00", re.S), "BMP image"),
 ]
 
 
@@ -195,9 +203,13 @@ def decode_bytes(data: bytes) -> Decoded:
             text, bad = _decode_counting(data[len(bom):], enc)
             return Decoded(text, enc.replace("-le", "").replace("-be", "") if enc != "utf-8" else "utf-8-sig",
                            repairs=bad, confidence=1.0)
+    # a format we can name is refused by its name; unknown bytes below are just "binary"
     for magic, what in _MAGIC:
         if data.startswith(magic):
-            raise InputError("binary", f"not a text document ({what})")
+            raise InputError("unsupported_format", f"not a supported document: {what}")
+    for pattern, what in _MAGIC_RE:
+        if pattern.match(data):
+            raise InputError("unsupported_format", f"not a supported document: {what}")
     if b"\x00" in data:
         enc = _looks_utf16_without_bom(data)
         if enc is None:
@@ -355,10 +367,21 @@ def decode_input(raw: RawInput, max_bytes: int = DEFAULT_MAX_BYTES) -> Decoded:
         from plancli import formats
 
         return formats.read_pdf(data)
-    if data.startswith(b"PK\x03\x04") and suffix in (".docx", ""):
-        from plancli import formats
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2: .doc, .wps (or .xls, .ppt: refused)
+        from plancli import legacy_office
 
-        return formats.read_docx(data, max_bytes)
+        return legacy_office.read_doc(data, suffix, max_bytes)
+    if data.startswith(b"PK\x03\x04"):
+        from plancli import legacy_office
+
+        names = legacy_office.zip_members(data) or []
+        other = None if "word/document.xml" in names else legacy_office.office_zip_format(data, names, suffix)
+        if other:
+            raise legacy_office.unsupported(other)
+        if suffix in (".docx", "") or "word/document.xml" in names:
+            from plancli import formats
+
+            return formats.read_docx(data, max_bytes)
     if suffix in (".html", ".htm", ".xhtml") or _looks_like_html(data):
         from plancli import formats
 

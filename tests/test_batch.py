@@ -130,7 +130,7 @@ def test_error_entries(corpus, first_run):
         assert e["schema_version"] == "1" and e["error"]["kind"] and e["error"]["message"]
     kinds = {e["source"]["path"]: e["error"]["kind"] for e in errors}
     assert kinds["in/office/scan.pdf"] == "no_text_layer"
-    assert kinds["in/bad/image.txt"] == kinds["in/bad/nul.txt"] == "binary"
+    assert kinds["in/bad/image.txt"] == "unsupported_format" and kinds["in/bad/nul.txt"] == "binary"
 
 
 def test_jsonl_stream_in_input_order(corpus, first_run):

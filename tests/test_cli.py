@@ -163,10 +163,10 @@ def test_one_bad_input_does_not_stop_the_others(tmp_path):
     png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     result = invoke("extract", FAST, str(png), ZH)
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"plancli: {png}: not a text document (PNG image)"
+    assert result.stderr.strip() == f"plancli: {png}: not a supported document: PNG image"
     docs = json.loads(result.stdout)
     assert [("error" in d) for d in docs] == [False, True, False]
-    assert docs[1]["error"]["kind"] == "binary"
+    assert docs[1]["error"]["kind"] == "unsupported_format"
 
 
 def test_directory_and_binary_for_normalize(tmp_path):

@@ -102,8 +102,11 @@ def test_binary_input_is_refused(tmp_path, what, make, filename):
     path.write_bytes(make(tmp_path))
     with pytest.raises(InputError) as err:
         prepare(path)
-    assert err.value.kind == "binary"
-    assert "not a text document" in err.value.message
+    if what == "nul-bytes":  # bytes of no format we know
+        assert (err.value.kind, err.value.message) == ("binary", "not a text document (contains NUL bytes)")
+    else:  # a format we can name is refused by its name
+        assert err.value.kind == "unsupported_format"
+        assert err.value.message.startswith("not a supported document: ")
 
 
 def test_nul_bytes_inside_utf8_text_are_binary():
