@@ -169,13 +169,15 @@ def read_pdf(data: bytes, max_pages: int = MAX_PAGES) -> Decoded:
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font warnings are noise per page
     pages: list[Page] = []
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            count = len(pdf.pages)
-            if count > max_pages:
-                raise InputError("too_large", f"PDF has {count} pages, over the limit of {max_pages}")
-            for number, page in enumerate(pdf.pages, start=1):
-                pages.append(_text_layer(page, number))
-                page.close()  # pdfplumber caches each page's objects until closed
+        # not `with`: pdfplumber's close() walks the page tree again, so a file stopped by its time
+        # limit inside that walk (a loop of references) would start it over, with no limit left
+        pdf = pdfplumber.open(io.BytesIO(data))
+        count = len(pdf.pages)
+        if count > max_pages:
+            raise InputError("too_large", f"PDF has {count} pages, over the limit of {max_pages}")
+        for number, page in enumerate(pdf.pages, start=1):
+            pages.append(_text_layer(page, number))
+            page.close()  # pdfplumber caches each page's objects until closed
     except InputError:
         raise
     except Exception as exc:  # pdfminer raises many types for a damaged or locked file
