@@ -173,7 +173,7 @@ class Structure:
         return [s for s in self.sections if s.kind == "part"]
 
 
-_LINE_START = re.compile(r"\n[ \t]*")
+_LINE_START = re.compile(r"\n\s*")  # blank lines skipped: the start of the next line with text
 
 
 def _candidate_kind(text: str, pos: int, midline_after: str) -> bool | None:
@@ -303,6 +303,11 @@ def find_structure(text: str, rs=None) -> Structure:
     # "…工作计划一、2022年工作总结…" — a document title glued to its first heading.
     extra: list[_Marker] = []
     starts = {m.start for m in markers}
+    # the order in which families first appear is the order of levels: "(九)坚持知行合一、工学结合"
+    # holds no glued first heading, because 一、 numbered the chapters above (九)
+    first_seen: dict[str, int] = {}
+    for mk in markers:
+        first_seen.setdefault(mk.rule.family, mk.start)
     line_starts = [0] + [m.end() for m in _LINE_START.finditer(text)]
     # Only line starts with a marker 4 to 40 characters on need a look (most lines have none).
     near_a_marker: set[int] = set()
@@ -320,7 +325,8 @@ def find_structure(text: str, rs=None) -> Structure:
         for i in _hits_between(hits, text, mk.end + 2, mk.end + 16, _GLUED_TO_HEADING_STOPS):
             child = _match_at(text, i, False, hr)
             if child and child.rule.family != mk.rule.family and child.num is not None and (
-                    child.num in (1, 2) or child.num == last_num.get(child.rule.family, -1) + 1):
+                    (child.num in (1, 2) and first_seen.get(child.rule.family, i) >= first_seen[mk.rule.family])
+                    or child.num == last_num.get(child.rule.family, -1) + 1):
                 child.glued = True
                 extra.append(child)
                 break

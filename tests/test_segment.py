@@ -105,6 +105,18 @@ def test_run_on_sequence_across_chapters_of_003():
     assert (child.marker, child.title, child.parent) == ("(十四)", "构建县域科技创新政策体系", sections[i].id)
 
 
+@pytest.mark.parametrize("gap", ["\n", "\n\n"], ids=["lines", "blank-lines"])
+def test_a_chapter_number_inside_a_subheading_is_a_word_not_a_glued_heading(gap):
+    # "一、" numbers the chapters, so "合一、" inside a (N) heading is the word 合一, not its first
+    # child; with blank lines between paragraphs (as web pages and Word files give) it is the same
+    text = gap.join(["一、总体要求", "(一)指导思想", "坚持以人民为中心。", "二、主要任务",
+                     "(二)推进多规合一、统一审批流程", "整合各类空间规划。", "(三)推行一网通办", "优化服务。"])
+    sections = find_structure(text).sections
+    assert [(s.marker, s.title, s.level) for s in sections] == [
+        ("一、", "总体要求", 1), ("(一)", "指导思想", 2), ("二、", "主要任务", 1),
+        ("(二)", "推进多规合一、统一审批流程", 2), ("(三)", "推行一网通办", 2)]
+
+
 def test_numbers_in_sentences_are_not_headings():
     text = "力争全社会研发投入突破xx亿元,占GDP比重达x.x%;高新技术产业投资增长15.5%。2.5万元以上的项目给予支持。"
     assert find_structure(text).sections == []
