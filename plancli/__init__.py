@@ -11,6 +11,9 @@ Names are imported lazily so that ``import plancli`` (and ``plancli --help``) st
 """
 from __future__ import annotations
 
+import sys
+import types
+
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -28,14 +31,31 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
+class _Package(types.ModuleType):
+    """``plancli.extract`` is the function, whichever was imported first: the subpackage of the
+    same name (``plancli.extract.targets`` …), once imported, is set as this module's attribute by
+    the import system, and the setter below keeps the function in its place (the subpackage
+    stays in ``sys.modules``, where imports find it)."""
+
+    @property
+    def extract(self):
+        from plancli.pipeline import extract
+
+        return extract
+
+    @extract.setter
+    def extract(self, value) -> None:
+        if not isinstance(value, types.ModuleType):
+            raise AttributeError("plancli.extract is the library's entry point; it cannot be replaced")
+
+
+sys.modules[__name__].__class__ = _Package
+
+
 def __getattr__(name: str):
     if name in _EXPORTS:
         import importlib
 
-        # The subpackage plancli.extract shares the name of the function: once it is imported,
-        # Python sets it as this module's attribute. Import it first, then bind the function,
-        # so that plancli.extract stays the function however often it is called.
-        importlib.import_module("plancli.extract")
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
         globals()[name] = value
         return value

@@ -148,3 +148,12 @@ def test_library_extract_stays_callable_after_the_subpackage_is_imported():
     assert out.returncode == 0, out.stderr
     first, second, same = out.stdout.split()
     assert int(first) > 0 and first == second and same == "True"
+
+
+def test_library_extract_is_the_function_when_the_subpackage_came_first():
+    code = ("import plancli.extract.tasks, sys; from plancli import extract; "
+            "from plancli.extract import targets; print(callable(extract), len(extract(sys.argv[1]).tasks))")
+    out = subprocess.run([sys.executable, "-c", code, str(sample("002"))], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    is_callable, tasks = out.stdout.split()
+    assert is_callable == "True" and int(tasks) > 0
