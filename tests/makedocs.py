@@ -9,6 +9,7 @@ same text drawn onto images with Debian's Noto CJK fonts.
 """
 from __future__ import annotations
 
+import functools
 import html
 import io
 import struct
@@ -272,7 +273,7 @@ def _word_char(ch: str) -> bool:
     return not ch.isspace() and unicodedata.east_asian_width(ch) not in "WF"
 
 def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = True,
-             traditional: bool = False, size: float = 14, tables: dict[int, list[list[str]]] | None = None,
+             size: float = 14, tables: dict[int, list[list[str]]] | None = None,
              repeat_header: bool = True) -> bytes:
     """An A4 PDF of ``lines``, one paragraph each: the first line indented two characters, the
     others justified to both margins (as Word prints 公文), so wrapped lines reach the margin.
@@ -284,7 +285,9 @@ def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = T
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
-    font = "MSung-Light" if traditional else "STSong-Light"
+    # STSong-Light (Adobe-GB1) draws Traditional characters too; MSung-Light's text layer comes
+    # out as other characters when pdfminer reads it back
+    font = "STSong-Light"
     pdfmetrics.registerFont(UnicodeCIDFont(font))
     latin = None
     if Path(DEJAVU).exists():
@@ -293,15 +296,24 @@ def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = T
         pdfmetrics.registerFont(TTFont("DejaVuSans", DEJAVU))
         latin = "DejaVuSans"
 
+    @functools.lru_cache(maxsize=None)
+    def font_of(ch: str) -> str:
+        """Chinese in the CID font, the rest in Helvetica (a PDF's Latin font, whose widths every
+        reader knows), pinyin's tone marks in a font that has them."""
+        try:
+            return "Helvetica" if ch.encode("cp1252") and ch != "•" else font  # Latin, quotes
+        except UnicodeEncodeError:
+            return font if unicodedata.east_asian_width(ch) in "WF" or not latin else latin
+
+    @functools.lru_cache(maxsize=None)
+    def char_width(ch: str, sz: float) -> float:
+        return pdfmetrics.stringWidth(ch, font_of(ch), sz)
+
     def runs(s: str) -> list[tuple[str, str]]:
-        """(font, text) pieces: Chinese in the CID font, the rest in Helvetica (a PDF's Latin
-        font, whose widths every reader knows)."""
+        """(font, text) pieces of ``s``."""
         out: list[tuple[str, str]] = []
         for ch in s:
-            try:
-                f = "Helvetica" if ch.encode("cp1252") and ch != "•" else font  # Latin, quotes
-            except UnicodeEncodeError:  # pinyin's tone marks: a font with their widths
-                f = font if unicodedata.east_asian_width(ch) in "WF" or not latin else latin
+            f = font_of(ch)
             if out and out[-1][0] == f:
                 out[-1] = (f, out[-1][1] + ch)
             else:
@@ -309,7 +321,7 @@ def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = T
         return out
 
     def width_of(s: str, sz: float = size) -> float:
-        return sum(pdfmetrics.stringWidth(t, f, sz) for f, t in runs(s))
+        return sum(char_width(ch, sz) for ch in s)
     out = io.BytesIO()
     c = canvas.Canvas(out, pagesize=A4, invariant=1)
     page_w, page_h = A4
@@ -337,9 +349,10 @@ def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = T
     def split(text: str, avail: float, sz: float) -> list[str]:
         parts = []
         while text:
-            n = len(text)
-            while n > 1 and width_of(text[:n], sz) > avail:
-                n -= 1
+            n, used = 0, 0.0
+            while n < len(text) and (n == 0 or used + char_width(text[n], sz) <= avail):
+                used += char_width(text[n], sz)
+                n += 1
             if n < len(text) and _word_char(text[n - 1]) and _word_char(text[n]):
                 start = n - 1  # never inside a word: before it
                 while start > 0 and _word_char(text[start - 1]):
