@@ -5,6 +5,7 @@
     python bench/run.py --profile       # also pyinstrument over the in-process pipeline
     python bench/run.py --record        # also write bench/RESULTS.md
     python bench/run.py --report-only   # only the report stage: write and open a report of 1,000 documents
+    python bench/run.py --ocr-only      # only OCR: accuracy and seconds per page of scanned pages, per engine
 
 Targets are printed as PASS/FAIL lines; nothing is asserted (timings belong here, not in tests).
 Corpora and the profile go to bench/out/ (git-ignored). MB = 10**6 bytes on disk.
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402
 import hostile  # noqa: E402
 import measure  # noqa: E402
+import ocr as ocr_bench  # noqa: E402
 import report  # noqa: E402
 import stages  # noqa: E402
 
@@ -75,6 +77,7 @@ def main() -> None:
     ap.add_argument("--record", action="store_true", help="write this run's output to bench/RESULTS.md")
     ap.add_argument("--hostile-only", action="store_true", help="only the hostile and oversized inputs (a minute)")
     ap.add_argument("--report-only", action="store_true", help="only the report stage (1,000 documents)")
+    ap.add_argument("--ocr-only", action="store_true", help="only OCR of scanned and garbled pages (two minutes)")
     ap.add_argument("--wait-load", type=float, default=0.0, metavar="LOAD",
                     help="first wait (up to 10 minutes) for the 1-minute load average to drop below LOAD")
     args = ap.parse_args()
@@ -90,6 +93,11 @@ def main() -> None:
         stage = report.run(say)
         say(f"\n== targets  [{measure.load()}]")
         report.verdicts(stage, verdict)
+        return
+
+    if args.ocr_only:
+        say("\n== OCR of scanned and garbled PDF pages (bench/ocr.py)")
+        ocr_bench.verdicts(ocr_bench.run(say), verdict)
         return
 
     if args.hostile_only:
@@ -206,8 +214,13 @@ def main() -> None:
     say("\n== hostile and oversized inputs against a real plan of the same size (CPU and peak RSS of each run)")
     hostile_figures = hostile.run(say)
 
+    # --- OCR ------------------------------------------------------------------------------------
+    say("\n== OCR of scanned and garbled PDF pages (bench/ocr.py)")
+    ocr_rows = ocr_bench.run(say)
+
     # --- targets ----------------------------------------------------------------------------------
     say(f"\n== targets  [{measure.load()}]")
+    ocr_bench.verdicts(ocr_rows, verdict)
     b1 = statistics.mean(r["wall"] for r in runs[1])
     scaling = sorted(one["wall"] / two["wall"] for one, two in zip(runs[1], runs[2]))
     ratio = (mb / b1) / jieba_mbs

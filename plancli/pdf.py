@@ -293,7 +293,7 @@ def _read_again(data: bytes, pages: list[Page]) -> None:
 
 
 def _ocr_page(pdf_page, page: Page, engine) -> None:
-    scale = min(200 / 72, MAX_RENDER_PIXELS / max(page.width, page.height, 1))
+    scale = min(getattr(engine, "dpi", 200) / 72, MAX_RENDER_PIXELS / max(page.width, page.height, 1))
     image = pdf_page.render(scale=scale, grayscale=True).to_pil()
     found = engine.read(image)
     page.method = f"ocr:{engine.name}"
