@@ -335,6 +335,10 @@ def extract(
 ) -> None:
     """Extract targets, subsidies, tasks, units and metadata from documents.
 
+    Reads text in any Chinese encoding, saved web pages, .docx, .pdf and legacy .doc/.wps.
+    Scanned or garbled PDF pages are read by OCR after pip install 'plancli[ocr]'
+    (PLANCLI_OCR=tesseract prefers Debian's tesseract, PLANCLI_OCR=off turns OCR off).
+
     Failed inputs are one line each on stderr and an error entry in the output (json, jsonl,
     csv, xlsx); the exit status is then 1.
     """
