@@ -162,9 +162,9 @@ def test_table_across_pages_keeps_one_header_and_every_row():
 def test_table_rows_reach_the_subsidy_reader(tmp_path):
     from plancli import extract
 
-    # the tier reader takes tables whose amount is the last column after a label (no 序号 column)
-    header = ["机具品目", "档次", "补贴额(元)"]
-    rows = [["谷物联合收割机", "6公斤/秒以上", "12000"], ["水稻插秧机", "4行", "3000"], ["植保无人机", "载药量10升以上", "8000"]]
+    header = ["序号", "机具品目", "档次", "补贴额(元)"]
+    rows = [["1", "谷物联合收割机", "6公斤/秒以上", "12000"], ["2", "水稻插秧机", "4行", "3000"],
+            ["3", "植保无人机", "载药量10升以上", "8000"]]
     lines = ["关于印发农机购置补贴实施方案的通知", "一、补贴对象和标准", "对购置下列机具的农户按以下标准给予补贴:",
              "二、资金来源", "补贴资金由县财政统筹安排。"]
     pdf = tmp_path / "plan.pdf"

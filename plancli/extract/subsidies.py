@@ -201,7 +201,13 @@ def _tier_tables(ctx, sr: SubsidyRules) -> list[Subsidy]:
             if len(cells) >= TIER_CELLS or any(p in cell for p in "。;;") or len(cell) > 40:
                 break
             cells.append(m)
-        if not cells or _NUMBER_CELL.fullmatch(cells[0].group()):
+        if not cells:
+            continue
+        columns = _serial_columns(text, header.start())
+        if columns:  # "序号 / 机具 / 档次 / 补贴额(元) / 1 / … ": rows of known width, serial first
+            out += _serial_rows(ctx, cells, columns, header, scale, rule)
+            continue
+        if _NUMBER_CELL.fullmatch(cells[0].group()):
             continue  # another header cell or data right after: the amount is not the last column
         row_start = cells[0].start()
         for i, m in enumerate(cells):
@@ -215,6 +221,42 @@ def _tier_tables(ctx, sr: SubsidyRules) -> list[Subsidy]:
                 if nxt is None:
                     break
                 row_start = cells[i + 1].start()
+    return out
+
+
+#: Header cells that number a table's rows.
+_SERIAL_HEADER = re.compile(r"序号|编号|No\.?")
+#: How many header cells before the amount's a numbered table may have.
+SERIAL_COLUMNS = 8
+
+
+def _serial_columns(text: str, header_start: int) -> int | None:
+    """The number of columns of a table whose header row starts with 序号 and ends with the
+    amount's header at ``header_start``, or None."""
+    before = list(_CELL.finditer(text, max(0, header_start - 120), header_start))[-SERIAL_COLUMNS:]
+    for i in range(len(before) - 1, -1, -1):
+        cell = before[i].group()
+        if _SERIAL_HEADER.fullmatch(cell):
+            return len(before) - i + 1
+        if _NUMBER_CELL.fullmatch(cell) or any(p in cell for p in "。;;,,"):
+            return None
+    return None
+
+
+def _serial_rows(ctx, cells, columns: int, header, scale: float, rule) -> list[Subsidy]:
+    """One subsidy per row of a numbered table: a row is ``columns`` cells, the serial number
+    first (1, 2, 3 …) and the amount last; the table ends at the first row that is not so."""
+    out: list[Subsidy] = []
+    text = ctx.text
+    for n, start in enumerate(range(0, len(cells) - columns + 1, columns), start=1):
+        row = cells[start:start + columns]
+        serial, amount = row[0].group(), row[-1].group()
+        if serial != str(n) or not _NUMBER_CELL.fullmatch(amount):
+            break
+        out.append(Subsidy(
+            id="", amount=float(amount) * scale, currency="CNY", amount_text=amount, form=header.group("form"),
+            per=header.group("per"), text=text[row[0].start():row[-1].end()], span=(row[0].start(), row[-1].end()),
+            rule=rule.id, section=_section_of(ctx, row[0].start())))
     return out
 
 
