@@ -27,6 +27,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from plancli.models import Repair
+from plancli.ocr import OCR_EXTRA
 from plancli.read import Decoded, InputError
 
 #: Pages read at most: a real plan attachment has tens, a hostile file may claim millions.
@@ -192,7 +193,7 @@ def read_pdf(data: bytes, max_pages: int = MAX_PAGES) -> Decoded:
     unread = [p for p in pages if p.method == "unread"]
     if unread and len(unread) == sum(1 for p in pages if p.method != "empty"):
         raise InputError("no_text_layer", f"PDF has no usable text layer ({unread[0].note}); "
-                                          f"to read it by OCR: {_ocr_hint()}")
+                                          f"to read it by OCR: {OCR_EXTRA}")
     text, repairs = assemble(pages)
     if not text.strip():
         ocred = any(p.method.startswith("ocr") for p in pages)
@@ -301,12 +302,6 @@ def _ocr_page(pdf_page, page: Page, engine) -> None:
     page.lines = [Line(o.text, o.x0 / scale, o.x1 / scale, o.top / scale, o.bottom / scale) for o in found]
     chars = sum(len(o.text) for o in found)
     page.confidence = round(sum(o.confidence * len(o.text) for o in found) / chars, 3) if chars else 0.0
-
-
-def _ocr_hint() -> str:
-    from plancli.ocr import OCR_EXTRA
-
-    return OCR_EXTRA
 
 
 # --------------------------------------------------------------------------------------------
@@ -464,6 +459,6 @@ def page_repairs(pages: list[Page]) -> list[Repair]:
             examples = [f"page {p.number}: {p.note or 'no text layer'} -> {p.method}"
                         + (f" (confidence {p.confidence})" if p.confidence is not None else "") for p in hit[:3]]
             if method == "unread":
-                examples.append(f"not read: {_ocr_hint()} to read such pages by OCR")
+                examples.append(f"not read: {OCR_EXTRA} to read such pages by OCR")
             out.append(Repair(kind=kind, count=len(hit), examples=examples))
     return out

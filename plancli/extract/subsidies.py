@@ -13,6 +13,7 @@ import re
 from typing import Literal
 
 from plancli import rules as rules_mod
+from plancli.extract import tables
 from plancli.models import Subsidy
 from plancli.segment import clauses
 
@@ -224,8 +225,6 @@ def _tier_tables(ctx, sr: SubsidyRules) -> list[Subsidy]:
     return out
 
 
-#: Header cells that number a table's rows.
-_SERIAL_HEADER = re.compile(r"序号|编号|No\.?")
 #: How many header cells before the amount's a numbered table may have.
 SERIAL_COLUMNS = 8
 
@@ -236,7 +235,7 @@ def _serial_columns(text: str, header_start: int) -> int | None:
     before = list(_CELL.finditer(text, max(0, header_start - 120), header_start))[-SERIAL_COLUMNS:]
     for i in range(len(before) - 1, -1, -1):
         cell = before[i].group()
-        if _SERIAL_HEADER.fullmatch(cell):
+        if tables.SERIAL_HEADER.match(cell):
             return len(before) - i + 1
         if _NUMBER_CELL.fullmatch(cell) or any(p in cell for p in "。;;,,"):
             return None

@@ -24,7 +24,8 @@ _COMPARATORS = {"≥": ">=", ">=": ">=", ">": ">=", "不低于": ">=", "不少�
                 "左右": "~"}
 #: Header cells of columns that follow the year columns and hold no values (属性: 预期性/约束性).
 _EXTRA_COLUMN = re.compile(r"^(属性|指标属性|指标性质|性质|类型|备注|年均增速|年均增长|责任单位|牵头单位|责任部门)$")
-_SERIAL_HEADER = re.compile(r"^(序号|编号)$")
+#: The header cell of a column numbering the rows (the subsidy tier reader uses it too).
+SERIAL_HEADER = re.compile(r"^(序号|编号)$")
 _SERIAL = re.compile(r"^\d{1,3}$")
 _TOTAL = re.compile(r"^(总计|合计|小计|全市|总数)$")
 _UNIT_IN_PARENS = re.compile(r"[((](?P<unit>[^()()]{1,8})[))]\s*$")
@@ -90,7 +91,7 @@ def split_indicator(label: str) -> list[tuple[str, str | None]]:
 
 def _indicator_table_at(all_cells: list[Cell], i: int) -> tuple[Table, int] | None:
     """The indicator table whose header cell is ``all_cells[i]``, and the index after it."""
-    serial = i > 0 and bool(_SERIAL_HEADER.match(all_cells[i - 1].text))
+    serial = i > 0 and bool(SERIAL_HEADER.match(all_cells[i - 1].text))
     j = i + 1
     unit_col = False
     if j < len(all_cells) and all_cells[j].text in ("单位", "计量单位"):
