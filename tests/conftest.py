@@ -128,3 +128,15 @@ def edited_rules_file(folder: Path, name: str, old: str, new: str) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def no_ocr(monkeypatch):
+    """OCR turned off, as on a machine without ``plancli[ocr]`` (the engine is chosen once per
+    process, so its cache is cleared around the test)."""
+    from plancli import ocr
+
+    monkeypatch.setenv("PLANCLI_OCR", "off")
+    ocr.engine.cache_clear()
+    yield
+    ocr.engine.cache_clear()

@@ -164,16 +164,9 @@ def test_pdf_through_the_pipeline(tmp_path):
     assert doc.source.language == "en"
 
 
-def test_pdf_without_text_layer_names_the_ocr_extra(monkeypatch):
-    from plancli import ocr
-
-    monkeypatch.setenv("PLANCLI_OCR", "off")
-    ocr.engine.cache_clear()
-    try:
-        with pytest.raises(InputError) as info:
-            formats.read_pdf(make_pdf(None))
-    finally:
-        ocr.engine.cache_clear()
+def test_pdf_without_text_layer_names_the_ocr_extra(no_ocr):
+    with pytest.raises(InputError) as info:
+        formats.read_pdf(make_pdf(None))
     assert info.value.kind == "no_text_layer"
     assert info.value.message.startswith("PDF has no usable text layer (")
     assert info.value.message.endswith("to read it by OCR: pip install 'plancli[ocr]'")

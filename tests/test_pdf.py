@@ -3,11 +3,13 @@ heads, page numbers, tables across pages), scanned (no text layer), or with a te
 font without a Unicode map. Each is made here from a sample's real text."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -17,24 +19,16 @@ from plancli import ocr
 from plancli.pdf import Line, Page, assemble, drop_furniture, judge_text, read_pdf, word_coverage
 from plancli.read import InputError
 
-needs_reportlab = pytest.mark.skipif(not __import__("importlib").util.find_spec("reportlab"),
+needs_reportlab = pytest.mark.skipif(not importlib.util.find_spec("reportlab"),
                                      reason="reportlab (test extra) writes the Chinese PDFs")
 needs_fonts = pytest.mark.skipif(cjk_font_file() is None, reason="no CJK font to draw a scan with")
 
 
-PLANCLI = str(__import__("pathlib").Path(sys.executable).with_name("plancli"))
+PLANCLI = str(Path(sys.executable).with_name("plancli"))
 
 
 def squash(s: str) -> str:
     return "".join(s.split())
-
-
-@pytest.fixture
-def no_ocr(monkeypatch):
-    monkeypatch.setenv("PLANCLI_OCR", "off")
-    ocr.engine.cache_clear()
-    yield
-    ocr.engine.cache_clear()
 
 
 @pytest.fixture(scope="module")
