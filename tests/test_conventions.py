@@ -103,7 +103,9 @@ def test_shell_completion_is_offered_and_completes():
     assert proc.returncode == 0 and proc.stdout.decode().split() == ["extract"]
     proc = run(_PLANCLI_COMPLETE="complete_bash", COMP_WORDS="plancli extract notice.txt -f ", COMP_CWORD="4")
     assert proc.stdout.decode().split() == ["json", "jsonl", "table", "csv", "xlsx"]
-    script = run("--show-completion", SHELL="/bin/bash")
+    # typer finds the shell in the process tree, so run it from one, as a person would (the
+    # trailing command keeps bash from exec-ing into plancli and leaving the tree)
+    script = subprocess.run(["bash", "-c", f'"{script}" --show-completion; exit $?'], capture_output=True, timeout=60)
     assert script.returncode == 0 and "_PLANCLI_COMPLETE" in script.stdout.decode()
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "plancli --install-completion" in readme

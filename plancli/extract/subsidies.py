@@ -300,15 +300,20 @@ def _sentence_subsidies(view: _Sentence, c: _Compiled) -> list[Subsidy]:
             continue  # a share the sentence gives nobody ("a total investment of 30%")
         found.append(_record(view, c, q, (cs, ce), view.nearest_form(q.span[0]), _share_value(q),
                              c.share_rule.id, q))
+    ratio_forms: dict[tuple[int, int], tuple[list, list[int]]] = {}  # per clause, listed once
     for q in quantities:
         if q.kind != "ratio" or c.ratio_form is None:
             continue
         cs, ce = view.clause_at(q.span[0])
         parts = q.ratio_parts or []
-        if (cs, ce) in excluded or len(parts) < 2 or not parts[0] or not c.ratio_form.search(sentence, cs, ce):
+        if (cs, ce) in excluded or len(parts) < 2 or not parts[0]:
             continue
-        forms = list(c.ratio_form.finditer(sentence, cs, ce))
-        found.append(_record(view, c, q, (cs, ce), view.nearest_form(q.span[0], (forms, [m.start() for m in forms])),
+        if (cs, ce) not in ratio_forms:
+            forms = list(c.ratio_form.finditer(sentence, cs, ce))
+            ratio_forms[(cs, ce)] = (forms, [m.start() for m in forms])
+        if not ratio_forms[(cs, ce)][0]:
+            continue
+        found.append(_record(view, c, q, (cs, ce), view.nearest_form(q.span[0], ratio_forms[(cs, ce)]),
                              parts[1] / parts[0], c.ratio_rule.id))
     found.sort(key=lambda r: r.span)
     return found

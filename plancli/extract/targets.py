@@ -244,6 +244,7 @@ class _Where:
     plan_year: int | None = None  # the plan's own last year, for goals that name none
     own_year: int | None = None  # the document's year, for 全年/今年 goals
     signs_describe: bool = False  # outside plans a "≥" before a number states a specification
+    this_year: bool = False  # the clause says 全年/今年: its goals are for the document's year
 
 
 class _Spans:
@@ -327,7 +328,7 @@ def _sentence_targets(ctx, tr: TargetRules, cues: _Cues, covered: list[tuple[int
                            bool(cues.annual.search(clause)), granted_sentence,
                            granted_sentence if whole else rules_mod.found(cues.money_grant, clause),
                            strict, strong, _plan_year_at(ctx, plan_years, part_starts, s), own_year,
-                           signs_describe)
+                           signs_describe, bool(cues.this_year.search(clause)))
             parallel = _parallel_indicators(clause, [(s + q.span[0] - cs) for q in mine], tr)
             previous_end = 0
             for i, q in enumerate(mine):
@@ -394,7 +395,7 @@ def _target(q, head: str, tail: str, where: _Where, tr: TargetRules, cues: _Cues
         year = where.clause_year or where.sentence_year
     else:
         year = where.clause_year or where.year
-        if year is None and cues.this_year.search(where.clause):
+        if year is None and where.this_year:
             year = where.own_year
         if year is None:
             year = where.plan_year
