@@ -196,7 +196,7 @@ def _first_hit(rule: MetadataRule, lines: list[str], mr: MetadataRules, date_lin
             continue
         if rule.field == "issuer" and (rule.before_date or rule.next_line):
             i = _first_of_signature(lines, i, pat)
-            m = pat.search(lines[i])
+            m = pat.search(lines[i]) or _ISSUER_LINE.match(lines[i])  # "财政部" over "…委员会"
         value = (m.groupdict().get("value") or m.group()).strip()
         if rule.join_wrapped and i > 0 and _wrapped_onto(lines[i - 1], value):
             value = lines[i - 1] + value
