@@ -20,7 +20,7 @@ from plancli.segment import clauses
 
 class SubsidyRule(rules_mod.Rule):
     kind: Literal["money", "ratio", "share", "share_after", "cap", "once", "annual", "exclude", "exclude_before",
-                  "exclude_share_before", "tier_header",
+                  "exclude_share_before", "tier_header", "tier_column", "tier_caption",
                   "exclude_after", "recipient"]
     pattern: rules_mod.Pattern
 
@@ -178,6 +178,8 @@ def extract(ctx) -> list[Subsidy]:
 
 #: A bare number cell of a table row ("2500").
 _NUMBER_CELL = re.compile(r"\d+(?:\.\d+)?")
+#: Header cells of columns that come after the amount's and hold no amount ("… / 补贴额(元) / 备注").
+_TRAILING_HEADER = re.compile(r"备注|说明|附注|类型|类别")
 #: The cells of a flattened table: anything between blanks or line breaks.
 _CELL = re.compile(r"\S+")
 #: How many cells after its header a table of tiers is read.
@@ -188,14 +190,11 @@ def _tier_tables(ctx, sr: SubsidyRules) -> list[Subsidy]:
     """Tables of tiers flattened into cells ("机型类别 / 报废年限(年) / 补贴额(元) / 轮式拖拉机 /
     20马力以下 / 10 / 2500 …"): when the amount is the last column, each row's amount is the last
     number before the next row's label. The header gives the unit (元, 万元) and what the amount is
-    per (元/台). A table whose amount column is not last is left alone rather than guessed."""
+    per (元/台), or a caption above the table does ("单位:万元" over a column "补助标准"). A table
+    whose amount column is not last is left alone rather than guessed."""
     out: list[Subsidy] = []
-    rule = sr.first("tier_header")
-    if rule is None:
-        return out
     text = ctx.text
-    for header in rules_mod.compiled(rule.pattern).finditer(text):
-        scale = 10000.0 if header.group("mult") else 1.0
+    for header, form, scale, per, rule in _amount_headers(text, sr):
         cells = []
         for m in _CELL.finditer(text, header.end()):
             cell = m.group()
@@ -204,11 +203,15 @@ def _tier_tables(ctx, sr: SubsidyRules) -> list[Subsidy]:
             cells.append(m)
         if not cells:
             continue
+        numbered = _numbered_rows(ctx, header, form, scale, per, rule)
+        if numbered is not None:  # one cell per line under 序号: the amount in its header's column
+            out += numbered
+            continue
         columns = _serial_columns(text, header.start())
         if columns:  # "序号 / 机具 / 档次 / 补贴额(元) / 1 / … ": rows of known width, serial first
-            out += _serial_rows(ctx, cells, columns, header, scale, rule)
+            out += _serial_rows(ctx, cells, columns, form, scale, per, rule)
             continue
-        if _NUMBER_CELL.fullmatch(cells[0].group()):
+        if _NUMBER_CELL.fullmatch(cells[0].group()) or _TRAILING_HEADER.fullmatch(cells[0].group()):
             continue  # another header cell or data right after: the amount is not the last column
         row_start = cells[0].start()
         for i, m in enumerate(cells):
@@ -217,12 +220,114 @@ def _tier_tables(ctx, sr: SubsidyRules) -> list[Subsidy]:
                 if i > 0:  # a row holds a label before its amount
                     out.append(Subsidy(
                         id="", amount=float(m.group()) * scale, currency="CNY", amount_text=m.group(),
-                        form=header.group("form"), per=header.group("per"), text=text[row_start:m.end()],
+                        form=form, per=per, text=text[row_start:m.end()],
                         span=(row_start, m.end()), rule=rule.id, section=_section_of(ctx, m.start())))
                 if nxt is None:
                     break
                 row_start = cells[i + 1].start()
     return out
+
+
+#: How many cells above an amount column header its table's caption ("单位:万元") may stand.
+CAPTION_CELLS = 12
+
+
+def _amount_headers(text: str, sr: SubsidyRules):
+    """(header match, form, scale to yuan, per, rule) for each amount column of a tier table:
+    a header that names its unit ("补贴额(元)"), or a bare one ("补助标准") whose unit the
+    table's caption gives a few cells above it ("(单位:万元)", "单位:元/台")."""
+    found = []
+    named = sr.first("tier_header")
+    if named is not None:
+        for m in rules_mod.compiled(named.pattern).finditer(text):
+            found.append((m, m.group("form"), 10000.0 if m.group("mult") else 1.0, m.group("per"), named))
+    bare, caption = sr.first("tier_column"), sr.first("tier_caption")
+    if bare is not None and caption is not None:
+        caption_re = rules_mod.compiled(caption.pattern)
+        for m in rules_mod.compiled(bare.pattern).finditer(text):
+            above = list(_CELL.finditer(text, max(0, m.start() - 40 * CAPTION_CELLS), m.start()))[-CAPTION_CELLS:]
+            top = m.start()
+            for cell in reversed(above):  # up to the data or prose before the table
+                if _NUMBER_CELL.fullmatch(cell.group()) or any(p in cell.group() for p in "。;;"):
+                    break
+                top = cell.start()
+            unit = None
+            for unit in caption_re.finditer(text, top, m.start()):
+                pass  # the caption nearest the column is the table's own
+            if unit is not None:
+                found.append((m, m.group("form"), 10000.0 if unit.group("mult") else 1.0, unit.group("per"), bare))
+    found.sort(key=lambda h: h[0].start())
+    return found
+
+
+#: How many columns a numbered table laid out one cell per line may have.
+NUMBERED_COLUMNS = 12
+#: How long a header cell, and a data cell, of such a table may be (specifications run long).
+NUMBERED_HEADER_CELL, NUMBERED_CELL = 40, 160
+#: How many rows of one such table are read.
+NUMBERED_ROWS = 1000
+_LINE = re.compile(r"[^\n]*\S[^\n]*")
+
+
+def _numbered_rows(ctx, header, form: str | None, scale: float, per: str | None, rule) -> list[Subsidy] | None:
+    """The rows of a numbered tier table laid out one cell per line, as pages copied from a
+    browser or a PDF are: a header row "序号 / 品目 / 分档名称 / 中央财政补贴额(元) / 备注", then
+    rows of as many cells starting 1, 2, 3 …, the amount in its header's column. Cells may hold
+    spaces and semicolons ("单体幅宽<35cm;铧体个数1—2铧"). The table ends at the first row that is
+    not so (a merged cell shifts the row: the rest is left alone rather than guessed). None when
+    the header is not one cell of such a row."""
+    text = ctx.text
+    line_start = text.rfind("\n", 0, header.start()) + 1
+    line_end = text.find("\n", header.end())
+    line_end = len(text) if line_end < 0 else line_end
+    if line_end - line_start > NUMBERED_HEADER_CELL:
+        return None
+    above = [m for m in _LINE.finditer(text, max(0, line_start - (NUMBERED_HEADER_CELL + 1) * NUMBERED_COLUMNS),
+                                       line_start)][-NUMBERED_COLUMNS:]
+    before = None
+    for i in range(len(above) - 1, -1, -1):
+        cell = above[i].group().strip()
+        if tables.SERIAL_HEADER.match(cell):
+            before = len(above) - i - 1
+            break
+        if len(cell) > NUMBERED_HEADER_CELL or _NUMBER_CELL.fullmatch(cell) or any(p in cell for p in "。;;"):
+            return None
+    if before is None:
+        return None
+    amount_at, columns = before + 1, before + 2
+    lines = _LINE.finditer(text, line_end)
+    for m in lines:  # the header cells after the amount's, up to the first row's serial number
+        cell = m.group().strip()
+        if cell == "1":
+            break
+        if columns >= NUMBERED_COLUMNS or len(cell) > NUMBERED_HEADER_CELL or _NUMBER_CELL.fullmatch(cell):
+            return None
+        columns += 1
+    else:
+        return None
+    out: list[Subsidy] = []
+    for row in _rows_of(m, lines, columns):
+        cells = [c.group().strip() for c in row]
+        if cells[0] != str(len(out) + 1) or not _NUMBER_CELL.fullmatch(cells[amount_at]) \
+                or any(len(c) > NUMBERED_CELL for c in cells) or len(out) >= NUMBERED_ROWS:
+            break
+        out.append(Subsidy(
+            id="", amount=float(cells[amount_at]) * scale, currency="CNY", amount_text=cells[amount_at], form=form,
+            per=per, text=text[row[0].start():row[-1].end()], span=(row[0].start(), row[-1].end()),
+            rule=rule.id, section=_section_of(ctx, row[0].start())))
+    return out
+
+
+def _rows_of(first, lines, columns: int):
+    """Consecutive runs of ``columns`` lines, the first starting at ``first``."""
+    row = [first]
+    for m in lines:
+        if len(row) == columns:
+            yield row
+            row = []
+        row.append(m)
+    if len(row) == columns:
+        yield row
 
 
 #: How many header cells before the amount's a numbered table may have.
@@ -242,7 +347,7 @@ def _serial_columns(text: str, header_start: int) -> int | None:
     return None
 
 
-def _serial_rows(ctx, cells, columns: int, header, scale: float, rule) -> list[Subsidy]:
+def _serial_rows(ctx, cells, columns: int, form: str | None, scale: float, per: str | None, rule) -> list[Subsidy]:
     """One subsidy per row of a numbered table: a row is ``columns`` cells, the serial number
     first (1, 2, 3 …) and the amount last; the table ends at the first row that is not so."""
     out: list[Subsidy] = []
@@ -253,8 +358,8 @@ def _serial_rows(ctx, cells, columns: int, header, scale: float, rule) -> list[S
         if serial != str(n) or not _NUMBER_CELL.fullmatch(amount):
             break
         out.append(Subsidy(
-            id="", amount=float(amount) * scale, currency="CNY", amount_text=amount, form=header.group("form"),
-            per=header.group("per"), text=text[row[0].start():row[-1].end()], span=(row[0].start(), row[-1].end()),
+            id="", amount=float(amount) * scale, currency="CNY", amount_text=amount, form=form,
+            per=per, text=text[row[0].start():row[-1].end()], span=(row[0].start(), row[-1].end()),
             rule=rule.id, section=_section_of(ctx, row[0].start())))
     return out
 
