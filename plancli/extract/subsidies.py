@@ -209,7 +209,8 @@ def _tier_tables(ctx, sr: SubsidyRules) -> list[Subsidy]:
             continue
         columns = _serial_columns(text, header.start())
         if columns:  # "序号 / 机具 / 档次 / 补贴额(元) / 1 / … ": rows of known width, serial first
-            out += _serial_rows(ctx, cells, columns, form, scale, per, rule)
+            rows = (cells[i:i + columns] for i in range(0, len(cells) - columns + 1, columns))
+            out += _serial_records(ctx, rows, columns - 1, form, scale, per, rule)
             continue
         if _NUMBER_CELL.fullmatch(cells[0].group()) or _TRAILING_HEADER.fullmatch(cells[0].group()):
             continue  # another header cell or data right after: the amount is not the last column
@@ -218,10 +219,8 @@ def _tier_tables(ctx, sr: SubsidyRules) -> list[Subsidy]:
             nxt = cells[i + 1].group() if i + 1 < len(cells) else None
             if _NUMBER_CELL.fullmatch(m.group()) and (nxt is None or not _NUMBER_CELL.fullmatch(nxt)):
                 if i > 0:  # a row holds a label before its amount
-                    out.append(Subsidy(
-                        id="", amount=float(m.group()) * scale, currency="CNY", amount_text=m.group(),
-                        form=form, per=per, text=text[row_start:m.end()],
-                        span=(row_start, m.end()), rule=rule.id, section=_section_of(ctx, m.start())))
+                    out.append(_tier_record(ctx, m.group(), form, scale, per, (row_start, m.end()), rule,
+                                            m.start()))
                 if nxt is None:
                     break
                 row_start = cells[i + 1].start()
@@ -282,11 +281,11 @@ def _numbered_rows(ctx, header, form: str | None, scale: float, per: str | None,
     line_end = len(text) if line_end < 0 else line_end
     if line_end - line_start > NUMBERED_HEADER_CELL:
         return None
-    above = [m for m in _LINE.finditer(text, max(0, line_start - (NUMBERED_HEADER_CELL + 1) * NUMBERED_COLUMNS),
-                                       line_start)][-NUMBERED_COLUMNS:]
+    above = tables.cells(text, max(0, line_start - (NUMBERED_HEADER_CELL + 1) * NUMBERED_COLUMNS),
+                         line_start)[-NUMBERED_COLUMNS:]
     before = None
     for i in range(len(above) - 1, -1, -1):
-        cell = above[i].group().strip()
+        cell = above[i].text
         if tables.SERIAL_HEADER.match(cell):
             before = len(above) - i - 1
             break
@@ -305,17 +304,7 @@ def _numbered_rows(ctx, header, form: str | None, scale: float, per: str | None,
         columns += 1
     else:
         return None
-    out: list[Subsidy] = []
-    for row in _rows_of(m, lines, columns):
-        cells = [c.group().strip() for c in row]
-        if cells[0] != str(len(out) + 1) or not _NUMBER_CELL.fullmatch(cells[amount_at]) \
-                or any(len(c) > NUMBERED_CELL for c in cells) or len(out) >= NUMBERED_ROWS:
-            break
-        out.append(Subsidy(
-            id="", amount=float(cells[amount_at]) * scale, currency="CNY", amount_text=cells[amount_at], form=form,
-            per=per, text=text[row[0].start():row[-1].end()], span=(row[0].start(), row[-1].end()),
-            rule=rule.id, section=_section_of(ctx, row[0].start())))
-    return out
+    return _serial_records(ctx, _rows_of(m, lines, columns), amount_at, form, scale, per, rule)
 
 
 def _rows_of(first, lines, columns: int):
@@ -347,21 +336,26 @@ def _serial_columns(text: str, header_start: int) -> int | None:
     return None
 
 
-def _serial_rows(ctx, cells, columns: int, form: str | None, scale: float, per: str | None, rule) -> list[Subsidy]:
-    """One subsidy per row of a numbered table: a row is ``columns`` cells, the serial number
-    first (1, 2, 3 …) and the amount last; the table ends at the first row that is not so."""
+def _serial_records(ctx, rows, amount_at: int, form: str | None, scale: float, per: str | None,
+                    rule) -> list[Subsidy]:
+    """One subsidy per row of a numbered table (each row its cells' matches): the serial number
+    first (1, 2, 3 …), the amount at ``amount_at``; the table ends at the first row that is not so."""
     out: list[Subsidy] = []
-    text = ctx.text
-    for n, start in enumerate(range(0, len(cells) - columns + 1, columns), start=1):
-        row = cells[start:start + columns]
-        serial, amount = row[0].group(), row[-1].group()
-        if serial != str(n) or not _NUMBER_CELL.fullmatch(amount):
+    for row in rows:
+        cells = [c.group().strip() for c in row]
+        if cells[0] != str(len(out) + 1) or not _NUMBER_CELL.fullmatch(cells[amount_at]) \
+                or any(len(c) > NUMBERED_CELL for c in cells) or len(out) >= NUMBERED_ROWS:
             break
-        out.append(Subsidy(
-            id="", amount=float(amount) * scale, currency="CNY", amount_text=amount, form=form,
-            per=per, text=text[row[0].start():row[-1].end()], span=(row[0].start(), row[-1].end()),
-            rule=rule.id, section=_section_of(ctx, row[0].start())))
+        out.append(_tier_record(ctx, cells[amount_at], form, scale, per, (row[0].start(), row[-1].end()), rule,
+                                row[0].start()))
     return out
+
+
+def _tier_record(ctx, amount: str, form: str | None, scale: float, per: str | None, span: tuple[int, int],
+                 rule, section_at: int) -> Subsidy:
+    """The subsidy of one table row: its amount cell in the table's unit, the row as its text."""
+    return Subsidy(id="", amount=float(amount) * scale, currency="CNY", amount_text=amount, form=form, per=per,
+                   text=ctx.text[span[0]:span[1]], span=span, rule=rule.id, section=_section_of(ctx, section_at))
 
 
 def _section_of(ctx, pos: int) -> str | None:
