@@ -19,7 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: What to install when no engine is there (the one-line error names it).
 OCR_EXTRA = "pip install 'plancli[ocr]'"
@@ -38,6 +38,9 @@ class OcrLine:
     x1: float
     bottom: float
     confidence: float
+    #: the boxes a row was merged from, left to right (``merge_rows``): a page set in two
+    #: columns is put back in reading order from them
+    parts: list["OcrLine"] = field(default_factory=list)
 
 
 class RapidOcrEngine:
@@ -91,12 +94,25 @@ class TesseractEngine:
             rows.setdefault((f[1], f[2], f[3], f[4]), []).append((left, top, left + width, top + height, float(f[10]), f[11]))
         lines = []
         for words in rows.values():
-            text = _SPACE_BY_CJK.sub("", " ".join(w[5] for w in words)).strip()
-            if text:
-                lines.append(OcrLine(text, min(w[0] for w in words), min(w[1] for w in words),
-                                     max(w[2] for w in words), max(w[3] for w in words),
-                                     sum(w[4] for w in words) / len(words) / 100))
+            for piece in _apart(words):
+                text = _SPACE_BY_CJK.sub("", " ".join(w[5] for w in piece)).strip()
+                if text:
+                    lines.append(OcrLine(text, min(w[0] for w in piece), min(w[1] for w in piece),
+                                         max(w[2] for w in piece), max(w[3] for w in piece),
+                                         sum(w[4] for w in piece) / len(piece) / 100))
         return merge_rows(lines)
+
+
+def _apart(words: list[tuple]) -> list[list[tuple]]:
+    """A tesseract line's words in pieces split where a gap is wider than one and a half times
+    the line's height: in a single block (``--psm 6``) a row runs across both columns of a page."""
+    pieces: list[list[tuple]] = []
+    for word in sorted(words, key=lambda w: w[0]):
+        if pieces and word[0] - pieces[-1][-1][2] <= 1.5 * max(word[3] - word[1], 1):
+            pieces[-1].append(word)
+        else:
+            pieces.append([word])
+    return pieces
 
 
 def merge_rows(lines: list[OcrLine]) -> list[OcrLine]:
@@ -122,7 +138,7 @@ def merge_rows(lines: list[OcrLine]) -> list[OcrLine]:
         chars = sum(len(ln.text) for ln in row)
         merged.append(OcrLine(text, min(ln.x0 for ln in row), min(ln.top for ln in row),
                               max(ln.x1 for ln in row), max(ln.bottom for ln in row),
-                              sum(ln.confidence * len(ln.text) for ln in row) / max(chars, 1)))
+                              sum(ln.confidence * len(ln.text) for ln in row) / max(chars, 1), parts=row))
     return merged
 
 

@@ -9,7 +9,9 @@ A PDF holds positioned glyphs, not paragraphs. Each page is read in turn:
    characters in no Chinese word order (a font whose map is shifted). A page that fails is read
    again by PDFium's text extractor, and when that fails too, or the page has no text at all
    but shows an image, by OCR (``plancli.ocr``) from the page rendered by PDFium.
-3. **Laid out** (``assemble``): lines repeated at the top or bottom of most pages (running
+3. **Put in reading order** (``set_in_columns``): a page set in two columns is read left
+   column first, then right, band by band between lines that run across both (a title).
+4. **Laid out** (``assemble``): lines repeated at the top or bottom of most pages (running
    heads, page numbers) are dropped; a line that reaches the right margin and is followed by one
    that starts at the left margin is a wrap, not a paragraph end, and is joined to it; a table
    is written one cell per line where it stands, and a header row repeated at the top of the
@@ -24,6 +26,7 @@ import io
 import logging
 import re
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 
 from plancli.models import Repair
@@ -37,6 +40,9 @@ MAX_PAGES = 2000
 MAX_RENDER_PIXELS = 2400
 #: A page's text layer passes when it scores at least this (see ``judge_text``).
 PASS_SCORE = 0.5
+#: Narrowest gap between two columns of text, in character sizes: a justified line's spread
+#: and the space after a colon stay well below it.
+GUTTER = 1.5
 
 _CID = re.compile(r"\(cid:\d+\)")
 _PRIVATE = re.compile("[\ue000-\uf8ff\ufffd\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -55,6 +61,8 @@ _SENTENCE_END = re.compile(r"[。！？；：!?;:」』”）)]$")
 _PAGE_NUMBER = re.compile(r"^[-—–_·\s]*(第\s*)?\d{1,4}(\s*页)?(\s*[/／]\s*\d{1,4}|\s*共\s*\d{1,4}\s*页)?[-—–_·\s]*$"
                           r"|^(?i:page)\s*\d{1,4}(\s*(of|/)\s*\d{1,4})?$")
 _DIGITS = re.compile(r"\d+")
+#: The run a line starts with that a typesetter keeps whole: up to a space or a CJK character
+_LEADING_WORD = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
 
 
 @dataclass
@@ -64,6 +72,9 @@ class Line:
     x1: float
     top: float
     bottom: float
+    #: left and right edge of the column this line stands in, on a page set in columns
+    #: (``set_in_columns``); None: the body's margins
+    frame: tuple[float, float] | None = None
 
     @property
     def height(self) -> float:
@@ -87,6 +98,8 @@ class Page:
     tables: list[Table] = field(default_factory=list)
     note: str = ""
     unmapped: bool = False  # the text layer is mostly (cid:N): its font has no Unicode map
+    #: each line's runs of characters apart by a gutter's width, until the columns are found
+    pieces: list[list[Line]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,7 +207,11 @@ def read_pdf(data: bytes, max_pages: int = MAX_PAGES) -> Decoded:
     if unread and len(unread) == sum(1 for p in pages if p.method != "empty"):
         raise InputError("no_text_layer", f"PDF has no usable text layer ({unread[0].note}); "
                                           f"to read it by OCR: {OCR_EXTRA}")
+    in_columns = set_in_columns(pages)
     text, repairs = assemble(pages)
+    if in_columns:
+        repairs.append(Repair(kind="pdf_columns_ordered", count=in_columns,
+                              examples=["a page set in two columns is read left column first, then right"]))
     if not text.strip():
         ocred = any(p.method.startswith("ocr") for p in pages)
         raise InputError("no_text_layer", "PDF has no text layer, and OCR found no text on its pages"
@@ -213,8 +230,9 @@ def _text_layer(page, number: int) -> Page:
         if rows:
             out.tables.append(Table(float(found.bbox[1]), rows))
             body = body.outside_bbox(found.bbox)
-    out.lines = [Line(_line_text(ln["chars"]), ln["x0"], ln["x1"], ln["top"], ln["bottom"])
-                 for ln in body.extract_text_lines(x_tolerance=_NEVER, keep_blank_chars=True) if ln["text"].strip()]
+    found = [ln for ln in body.extract_text_lines(x_tolerance=_NEVER, keep_blank_chars=True) if ln["text"].strip()]
+    out.lines = [Line(_line_text(ln["chars"]), ln["x0"], ln["x1"], ln["top"], ln["bottom"]) for ln in found]
+    out.pieces = [_pieces(ln["chars"]) for ln in found]
     text = "\n".join([ln.text for ln in out.lines] + [c for t in out.tables for r in t.rows for c in r])
     if not text.strip():
         drawn = page.images or page.rects or page.curves  # a scan, or text drawn as outlines
@@ -248,6 +266,21 @@ def _line_text(chars: list[dict]) -> str:
     return re.sub(r" {2,}", " ", "".join(out)).strip()
 
 
+def _pieces(chars: list[dict]) -> list[Line]:
+    """A line's runs of characters apart by more than a gutter's width (``GUTTER``)."""
+    runs: list[list[dict]] = []
+    last = None  # the last character drawn (not a space)
+    for ch in chars:
+        if ch["text"] != " ":
+            if last is None or ch["x0"] - last["x1"] > GUTTER * (ch.get("size") or 10):
+                runs.append([])
+            last = ch
+        if runs:
+            runs[-1].append(ch)
+    return [Line(_line_text(run), min(c["x0"] for c in run), max(c["x1"] for c in run),
+                 min(c["top"] for c in run), max(c["bottom"] for c in run)) for run in runs]
+
+
 def _cell_text(cell: str) -> str:
     """A cell's wrapped lines as one: no space where a line break fell between CJK characters."""
     parts = [p.strip() for p in (cell or "").splitlines() if p.strip()]
@@ -279,14 +312,14 @@ def _read_again(data: bytes, pages: list[Page]) -> None:
             text = document[page.number - 1].get_textpage().get_text_range()
             score = judge_text(text)
             if score >= PASS_SCORE:
-                page.method, page.confidence, page.tables = "pdfium", round(score, 3), []
+                page.method, page.confidence, page.tables, page.pieces = "pdfium", round(score, 3), [], []
                 page.lines = [Line(t.strip(), 0, 0, 0, 0) for t in text.splitlines() if t.strip()]
                 continue
         from plancli import ocr
 
         engine = ocr.engine() if document is not None else None
         if engine is None:
-            page.method, page.lines, page.tables = "unread", [], []
+            page.method, page.lines, page.tables, page.pieces = "unread", [], [], []
             if document is None:
                 page.note += "; PDFium could not open the file to render it"
             continue
@@ -299,7 +332,12 @@ def _ocr_page(pdf_page, page: Page, engine) -> None:
     found = engine.read(image)
     page.method = f"ocr:{engine.name}"
     page.tables = []
-    page.lines = [Line(o.text, o.x0 / scale, o.x1 / scale, o.top / scale, o.bottom / scale) for o in found]
+
+    def line(o) -> Line:
+        return Line(o.text, o.x0 / scale, o.x1 / scale, o.top / scale, o.bottom / scale)
+
+    page.lines = [line(o) for o in found]
+    page.pieces = [[line(p) for p in o.parts or [o]] for o in found]
     chars = sum(len(o.text) for o in found)
     page.confidence = round(sum(o.confidence * len(o.text) for o in found) / chars, 3) if chars else 0.0
 
@@ -317,9 +355,8 @@ def assemble(pages: list[Page]) -> tuple[str, list[Repair]]:
     text = ""
     last_table: list[str] | None = None
     for page in pages:
-        items = [(ln.top, 0, ln) for ln in page.lines] + [(t.top, 1, t) for t in page.tables]
-        items.sort(key=lambda it: (it[0], it[1]))
-        for position, (_, _, item) in enumerate(items):
+        items = _in_order(page)
+        for position, item in enumerate(items):
             if isinstance(item, Table):
                 if current is not None:
                     blocks.append(text)
@@ -338,7 +375,7 @@ def assemble(pages: list[Page]) -> tuple[str, list[Repair]]:
                     blocks.append(text)
                 text = item.text.strip()
             current = item
-        if items and not isinstance(items[-1][2], Table):
+        if items and not isinstance(items[-1], Table):
             last_table = None
     if current is not None:
         blocks.append(text)
@@ -349,6 +386,17 @@ def assemble(pages: list[Page]) -> tuple[str, list[Repair]]:
     if dropped:
         repairs.append(Repair(kind="pdf_furniture_dropped", count=len(dropped), examples=sorted(set(dropped))[:3]))
     return "\n\n".join(b.strip() for b in blocks if b.strip()) + "\n", repairs
+
+
+def _in_order(page: Page) -> list[Line | Table]:
+    """The page's lines in their reading order, each table before the first line below its top."""
+    tables = sorted(page.tables, key=lambda t: t.top)
+    out: list[Line | Table] = []
+    for line in page.lines:
+        while tables and tables[0].top < line.top:
+            out.append(tables.pop(0))
+        out.append(line)
+    return out + tables
 
 
 def _join(text: str, more: str, chinese: bool) -> str:
@@ -390,10 +438,17 @@ class _Layout:
         right = rights[int(len(rights) * 0.95) - 1 if len(rights) > 20 else -1]
         steps = [b.top - a.top for a, b in zip(lines, lines[1:]) if 0 < b.top - a.top < char * 3]
         pitch = statistics.median(steps) if steps else char * 1.5
-        indented = sum(1 for ln in lines if char * 1.2 < ln.x0 - left < char * 3.5) >= max(2, len(lines) * 0.05)
+        indented = sum(1 for ln in lines if char * 1.2 < ln.x0 - (ln.frame or (left,))[0] < char * 3.5) \
+            >= max(2, len(lines) * 0.05)
         sample = "".join(ln.text for ln in lines[:400])
         chinese = len(_CJK_CHAR.findall(sample)) > 0.3 * len(sample.replace(" ", ""))
         return cls(left, right, char, pitch, indented, chinese)
+
+    def pushed_over(self, prev: Line, nxt: Line, right: float) -> bool:
+        """Whether the word ``nxt`` begins with (``2022-10-24``) was too wide for the room left
+        on ``prev``: a narrow column ends a line short and carries the word over."""
+        word = _LEADING_WORD.match(nxt.text.strip())  # Latin letters and digits: about 0.6 em each
+        return bool(word) and right - prev.x1 < len(word.group()) * 0.6 * self.char + self.char * 0.5
 
     def wraps(self, prev: Line, nxt: Line, no_geometry: bool) -> bool:
         """Whether ``nxt`` continues the paragraph whose last line is ``prev``."""
@@ -401,18 +456,151 @@ class _Layout:
             return bool(prev.text) and not _SENTENCE_END.search(prev.text.strip()) and len(prev.text) >= 25
         latin = not _CJK_EDGE.match(prev.text.strip()[-1:] or "a")
         slack = self.char * (6 if latin else 1.6)
-        if prev.x1 < self.right - slack:
+        left, right = prev.frame or (self.left, self.right)
+        if nxt.frame:
+            left = nxt.frame[0]
+        if prev.x1 < right - slack and not self.pushed_over(prev, nxt, right):
             return False  # the line ends short of the margin: the paragraph ends there
         if abs(nxt.height - prev.height) > self.char * 0.3:
             return False  # a title and body text, or a heading in a larger size
         step = nxt.top - prev.top
         if not (0 < step < self.pitch * 1.6) and not (step < 0 or nxt.top < prev.top):
             return False  # a gap wider than a line: a new paragraph
-        if nxt.x0 > self.left + self.char * 0.8:
+        if nxt.x0 > left + self.char * 0.8:
             return False  # indented: a new paragraph
         if not self.indented and _SENTENCE_END.search(prev.text.strip()):
             return False
         return True
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where a page set in two columns parts: the gutter's middle and each column's edges."""
+
+    gutter: float
+    left: tuple[float, float]
+    right: tuple[float, float]
+    #: how far past the gutter's middle a piece of a column may reach (punctuation hanging out
+    #: of a line, an OCR box grown around a mark): one gutter's width
+    reach: float = 0.0
+
+    def side(self, piece: Line) -> int | None:
+        """0 for a piece of the left column, 1 for the right one, None for one across both."""
+        if piece.x1 <= self.gutter + self.reach:
+            return 0
+        if piece.x0 >= self.gutter - self.reach:
+            return 1
+        return None
+
+    def order(self, lines: list[Line], rows: list[list[Line]]) -> list[Line] | None:
+        """``lines`` in reading order: each band of the page between lines that run across the
+        gutter, its left column first, then its right; None when more than a fifth of the
+        lines (two on a short page) run across: the page is not set in these columns."""
+        sides = []  # per row: its pieces left of the gutter and right of it, None if one crosses
+        for row in rows:
+            at = [self.side(p) for p in row]
+            sides.append(None if None in at else ([p for p, s in zip(row, at) if s == 0],
+                                                  [p for p, s in zip(row, at) if s == 1]))
+        if sides.count(None) > max(2, len(rows) / 5):  # a short page: its running head and number
+            return None
+        out: list[Line] = []
+        band: tuple[list[Line], list[Line]] = ([], [])
+        for line, side in zip(lines, sides):
+            if side is None:
+                out += band[0] + band[1] + [line]
+                band = ([], [])
+                continue
+            for column, parts, frame in ((band[0], side[0], self.left), (band[1], side[1], self.right)):
+                if parts:
+                    column.append(Line(" ".join(p.text for p in parts), min(p.x0 for p in parts),
+                                       max(p.x1 for p in parts), min(p.top for p in parts),
+                                       max(p.bottom for p in parts), frame))
+        return out + band[0] + band[1]
+
+
+def find_columns(rows: list[list[Line]], width: float) -> Columns | None:
+    """The two columns a page is set in, or None for a page in one column.
+
+    ``rows`` are each line's pieces (runs apart by a gutter's width). In the middle part of a
+    page in columns, many lines start at one edge (the right column), the lines left of it end
+    at least ``GUTTER`` characters before it, at most a fifth of the lines cross between (a
+    title, a page number), and each column is at least a quarter of the page wide with many
+    lines that fill it (justified, or ragged by a word). A table without rules has a gap down
+    its middle too, but its cells are short, ending where their text ends, so it stays a table.
+    """
+    pieces = [p for row in rows for p in row]
+    if len(rows) < 8 or not pieces or not 0 < width <= 14_400:  # the largest page PDF allows
+        return None
+    char = statistics.median(p.height for p in pieces) or 10
+    starts = [p.x0 for p in pieces if width * 0.3 <= p.x0 <= width * 0.7]
+    if not starts:
+        return None
+    column = _left_edge(starts, char)
+    trial = Columns(column - GUTTER * char / 2, (0, 0), (0, 0), GUTTER * char)
+    left, right = [], []  # each row's extent on either side of the gutter, for rows none crosses
+    crossing = 0
+    for row in rows:
+        at = [trial.side(p) for p in row]
+        if None in at:
+            crossing += 1
+            continue
+        for side, parts in ((left, [p for p, s in zip(row, at) if s == 0]), (right, [p for p, s in zip(row, at) if s == 1])):
+            if parts:
+                side.append((min(p.x0 for p in parts), max(p.x1 for p in parts)))
+    if crossing > len(rows) / 5 or len(left) < 5 or len(right) < 2:  # a right column may end early
+        return None
+    left_end, right_end = _high([b for _, b in left]), _high([b for _, b in right])
+    left_start = _left_edge([a for a, _ in left], char)
+    if column - left_end < GUTTER * char:
+        return None
+
+    def filled(ends, edge):  # lines that reach their column's edge, or fall short by a word
+        return sum(1 for b in ends if b >= edge - 5 * char)
+
+    aligned = sum(1 for a, _ in right if column - char < a < column + 2.5 * char) >= len(right) / 2
+    full = filled([b for _, b in left], left_end) >= max(3, len(left) / 3) and \
+        filled([b for _, b in right], right_end) >= len(right) / 3
+    wide = left_end - left_start >= width / 4 and right_end - column >= width / 4
+    if not (aligned and full and wide):
+        return None
+    return Columns(trial.gutter, (left_start, left_end), (column, right_end), trial.reach)
+
+
+def _high(values: list[float]) -> float:
+    """The ninth decile: a column's right edge, past a line or two that stick out."""
+    ordered = sorted(values)
+    return ordered[round(0.9 * (len(ordered) - 1))]
+
+
+def _left_edge(starts: list[float], char: float) -> float:
+    """Where a column's unindented lines start: the most common start, or a start up to three
+    and a half characters left of it that two lines share (when most lines are indented); a
+    single line further out (a page number) does not move it."""
+    counts = Counter(round(a) for a in starts)
+    common = max(counts, key=lambda a: (counts[a], -a))
+    return min((a for a, n in counts.items() if common - 3.5 * char <= a <= common and n >= 2), default=common)
+
+
+def set_in_columns(pages: list[Page]) -> int:
+    """Put the pages set in two columns in reading order; return how many were.
+
+    A page too short to show its columns by itself (the last page, a page mostly table) takes
+    those found on the document's other pages of its width, if its lines keep out of that
+    gutter."""
+    found = {p.number: find_columns(p.pieces, p.width) for p in pages if p.pieces}
+    usual: dict[float, Columns] = {}
+    for page in pages:
+        if found.get(page.number):
+            usual.setdefault(page.width, found[page.number])
+    done = 0
+    for page in pages:
+        columns = found.get(page.number) or usual.get(page.width)
+        ordered = columns.order(page.lines, page.pieces) if columns and page.pieces else None
+        if ordered is not None:
+            page.lines = ordered
+            done += 1
+        page.pieces = []
+    return done
 
 
 def drop_furniture(pages: list[Page]) -> list[str]:

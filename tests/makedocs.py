@@ -262,6 +262,44 @@ def scanned_pdf(lines: list[str], dpi: int = 150, max_pages: int | None = None) 
     return out.getvalue(), texts
 
 
+def scan_of(printed: bytes, dpi: int = 150, max_pages: int = 1) -> bytes:
+    """A printed PDF as a scanner gives it back: each page an image, no text layer."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(printed)
+    pages = [document[i].render(scale=dpi / 72, grayscale=True).to_pil() for i in range(min(max_pages, len(document)))]
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", resolution=dpi, save_all=True, append_images=pages[1:])
+    return out.getvalue()
+
+
+def borderless_table_pdf(rows: list[tuple[str, str]], before: list[str], after: list[str], size: float = 12) -> bytes:
+    """One A4 page: prose lines across the page, then a table without rules (names at the
+    left margin, amounts in a column starting mid-page), then more prose."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=A4, invariant=1)
+    y = A4[1] - 72
+    c.setFont("STSong-Light", size)
+    for text in before:
+        c.drawString(72, y, text)
+        y -= size * 1.8
+    for name, amount in rows:
+        c.drawString(72, y, name)
+        c.drawString(A4[0] / 2 + 20, y, amount)
+        y -= size * 1.8
+    for text in after:
+        c.drawString(72, y, text)
+        y -= size * 1.8
+    c.save()
+    return out.getvalue()
+
+
 # --------------------------------------------------------------------------------------------
 # Chinese text PDFs as an office suite prints them
 
@@ -274,12 +312,14 @@ def _word_char(ch: str) -> bool:
 
 def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = True,
              size: float = 14, tables: dict[int, list[list[str]]] | None = None,
-             repeat_header: bool = True) -> bytes:
+             repeat_header: bool = True, columns: int = 1, spanning: int = 0) -> bytes:
     """An A4 PDF of ``lines``, one paragraph each: the first line indented two characters, the
     others justified to both margins (as Word prints 公文), so wrapped lines reach the margin.
     ``header`` is printed at the top of every page and ``- n -`` at the bottom; ``tables`` maps
     a line index to a ruled table drawn before that line (split across pages as needed, the
-    header row repeated on each page with ``repeat_header``)."""
+    header row repeated on each page with ``repeat_header``). With ``columns=2`` the page is set
+    in two columns, a gutter of two characters between them, after ``spanning`` lines set across
+    the whole width (a title)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -326,8 +366,16 @@ def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = T
     c = canvas.Canvas(out, pagesize=A4, invariant=1)
     page_w, page_h = A4
     margin = 72
-    usable = page_w - 2 * margin
-    state = {"y": page_h - margin, "page": 1}
+    full = page_w - 2 * margin
+    gutter = 2 * size
+    column_w = (full - gutter * (columns - 1)) / columns
+    state = {"y": page_h - margin, "page": 1, "col": 0, "top": page_h - margin, "across": True}
+
+    def usable_w() -> float:
+        return full if state["across"] else column_w
+
+    def left_x() -> float:
+        return margin + (0 if state["across"] else state["col"] * (column_w + gutter))
 
     def furniture():
         if header:
@@ -339,9 +387,14 @@ def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = T
 
     def room(needed: float) -> bool:
         if state["y"] - needed < margin:
+            if not state["across"] and state["col"] < columns - 1:
+                state["col"] += 1  # the next column of this page
+                state["y"] = state["top"]
+                return False
             c.showPage()
             state["page"] += 1
-            state["y"] = page_h - margin
+            state["y"] = state["top"] = page_h - margin
+            state["col"] = 0
             furniture()
             return False
         return True
@@ -363,16 +416,17 @@ def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = T
         return parts or [""]
 
     def paragraph(text: str):
+        usable = usable_w()
         first = split(text[:200], usable - 2 * size, size)[0]  # the first line, indented
         parts = [first]
         rest = text[len(first):].lstrip(" ")
         parts += split(rest, usable, size) if rest else []
         for i, part in enumerate(parts):
             room(size * 1.6)
-            x = margin + (2 * size if i == 0 else 0)
+            x = left_x() + (2 * size if i == 0 else 0)
             spread = 0.0
             if i < len(parts) - 1 and part.count(" ") < len(part) / 20:  # Chinese lines are
-                spare = margin + usable - x - width_of(part)  # justified, English ragged
+                spare = left_x() + usable - x - width_of(part)  # justified, English ragged
                 spread = spare / (len(part) - 1)
             for f, piece in runs(part):  # each character placed, as justified lines are
                 for ch in piece if spread else [piece]:
@@ -382,6 +436,7 @@ def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = T
             state["y"] -= size * 1.6
 
     def table(rows: list[list[str]]):
+        usable = usable_w()
         cols = max(len(r) for r in rows)
         col_w = usable / cols
         cell_size = size * 0.8
@@ -393,9 +448,9 @@ def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = T
         def draw(cells, height):
             top = state["y"]
             for j, wrapped in enumerate(cells):
-                c.rect(margin + j * col_w, top - height, col_w, height)
+                c.rect(left_x() + j * col_w, top - height, col_w, height)
                 for k, part in enumerate(wrapped):
-                    t = c.beginText(margin + j * col_w + 3, top - 3 - cell_size - k * cell_size * 1.4)
+                    t = c.beginText(left_x() + j * col_w + 3, top - 3 - cell_size - k * cell_size * 1.4)
                     for f, piece in runs(part):
                         t.setFont(f, cell_size)
                         t.textOut(piece)
@@ -414,6 +469,9 @@ def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = T
 
     furniture()
     for index, line in enumerate(lines):
+        if state["across"] and index >= spanning and columns > 1:
+            state["across"] = False  # the columns begin below the lines set across the page
+            state["top"] = state["y"]
         if tables and index in tables:
             table(tables[index])
         paragraph(line)

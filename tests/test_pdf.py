@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLES
-from makedocs import char_accuracy, cjk_font_file, garbled_pdf, sample_lines, scanned_pdf, text_pdf
+from makedocs import (borderless_table_pdf, char_accuracy, cjk_font_file, garbled_pdf, sample_lines, scan_of,
+                      scanned_pdf, text_pdf)
 from plancli import ocr
 from plancli.pdf import Line, Page, assemble, drop_furniture, judge_text, read_pdf, word_coverage
 from plancli.read import InputError
@@ -136,6 +137,62 @@ def test_printed_pdf_gives_back_the_paragraphs(name):
     assert {"pdf_lines_rejoined", "pdf_furniture_dropped"} <= kinds
     assert "某市人民政府办公室文件" not in decoded.text
     assert all(p["method"] == "text" for p in decoded.pages)
+
+
+# --- pages set in two columns ---------------------------------------------------------------
+
+@needs_reportlab
+@pytest.mark.parametrize("name", ["000", "001", "002"])
+def test_two_column_pages_are_read_column_by_column(name):
+    """Chinese (justified) and English (ragged) text in two columns: the paragraphs come back
+    whole and in order, as from the same text printed in one column."""
+    lines = sample_lines(name)
+    decoded = read_pdf(text_pdf(lines, header="某市人民政府办公室文件", columns=2, size=11, spanning=1))
+    got = [squash(p) for p in decoded.text.split("\n\n") if p.strip()]
+    want = [squash(p) for p in lines]
+    assert len(got) == len(want)
+    assert sum(1 for a, b in zip(got, want) if a == b) >= len(want) - 2
+    ordered = next(r for r in decoded.repairs if r.kind == "pdf_columns_ordered")
+    assert ordered.count >= len(decoded.pages) - 1  # a last page with a short right column may not show it
+
+
+@needs_reportlab
+def test_a_short_last_page_takes_the_columns_of_the_others():
+    lines = sample_lines("002")
+    one_column = read_pdf(text_pdf(lines, header="某市人民政府办公室文件"))
+    decoded = read_pdf(text_pdf(lines + ["附件:重点任务分工表。"], header="某市人民政府办公室文件", columns=2, size=11))
+    assert squash(decoded.text).endswith(squash(one_column.text) + "附件:重点任务分工表。")
+
+
+@needs_reportlab
+def test_a_table_without_rules_is_not_taken_for_two_columns():
+    rows = [(f"{place}产业园区标准厂房建设项目", f"{amount}万元")
+            for place, amount in zip("东西南北中", (120, 85, 240, 60, 1500))] * 3
+    before = ["各县区人民政府,市政府各部门:", "现将二〇二四年第一批省级专项资金安排情况公布如下,请抓紧组织实施。"]
+    after = ["请各项目单位于年底前报送资金使用情况。", "市财政局", "2024年3月1日"]
+    decoded = read_pdf(borderless_table_pdf(rows, before, after))
+    assert not any(r.kind == "pdf_columns_ordered" for r in decoded.repairs)
+    text_lines_ = decoded.text.split("\n\n")
+    for name, amount in rows:  # each name stays on the line of its amount
+        assert any(name in line and amount in line for line in text_lines_), (name, amount)
+
+
+@needs_reportlab
+@needs_fonts
+def test_a_scanned_two_column_page_is_read_column_by_column(engine):
+    lines, size = [], 0
+    for line in sample_lines("001"):  # as much text as one page holds in two columns
+        if size + len(line) > 1200:
+            break
+        lines.append(line)
+        size += len(line)
+    printed = text_pdf(lines, columns=2, size=11, spanning=1, page_numbers=False)
+    assert len(read_pdf(printed).pages) == 1
+    decoded = read_pdf(scan_of(printed))
+    assert decoded.pages[0]["method"] == f"ocr:{engine.name}"
+    assert any(r.kind == "pdf_columns_ordered" for r in decoded.repairs)
+    # read across the gutter, row by row, the two texts would share half their order at most
+    assert char_accuracy(read_pdf(printed).text, decoded.text) >= 0.95
 
 
 @needs_reportlab
