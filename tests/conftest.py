@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,21 @@ def no_ocr(monkeypatch):
     ocr.engine.cache_clear()
     yield
     ocr.engine.cache_clear()
+
+
+@pytest.fixture
+def network_off(tmp_path) -> dict:
+    """An environment for a subprocess in which every socket connection is refused (a
+    ``sitecustomize`` that Python imports at start-up), to show a command needs no network."""
+    folder = tmp_path / "network-off"
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(textwrap.dedent("""
+        import socket
+        def refuse(*a, **k):
+            raise OSError("network is off in this test")
+        socket.socket.connect = refuse
+        socket.socket.connect_ex = refuse
+        socket.create_connection = refuse
+        socket.getaddrinfo = refuse
+    """))
+    return {**os.environ, "PYTHONPATH": str(folder)}

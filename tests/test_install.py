@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, RULES, sample
+from makedocs import cjk_font_file, sample_lines, scanned_pdf
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None and not (ROOT / "pyproject.toml").exists(),
                                 reason="needs the source tree")
@@ -46,6 +47,18 @@ def installed(wheel, tmp_path_factory) -> Path:
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
     proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", str(wheel)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return env_dir / "bin" / "plancli"
+
+
+@pytest.fixture(scope="module")
+def installed_with_ocr(wheel, tmp_path_factory) -> Path:
+    """Another fresh environment, with ``pip install 'plancli[ocr]'`` from the same wheel."""
+    env_dir = tmp_path_factory.mktemp("venv-ocr") / "env"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", f"{wheel}[ocr]"],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return env_dir / "bin" / "plancli"
@@ -157,3 +170,18 @@ def test_library_extract_is_the_function_when_the_subpackage_came_first():
     assert out.returncode == 0, out.stderr
     is_callable, tasks = out.stdout.split()
     assert is_callable == "True" and int(tasks) > 0
+
+
+@pytest.mark.skipif(cjk_font_file() is None, reason="no CJK font to draw a scan with")
+def test_the_ocr_extra_reads_a_scanned_pdf_with_the_network_off(installed_with_ocr, tmp_path, network_off):
+    """What the README promises: after ``pip install 'plancli[ocr]'``, a scanned notice is read
+    by RapidOCR with models from its wheel, with every network connection refused."""
+    data, _ = scanned_pdf(sample_lines("002")[:25], max_pages=1)
+    (tmp_path / "scanned.pdf").write_bytes(data)
+    env = {k: v for k, v in network_off.items() if k != "PLANCLI_OCR"}
+    proc = subprocess.run([str(installed_with_ocr), "extract", "scanned.pdf"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr
+    [out] = json.loads(proc.stdout)
+    assert out["source"]["pages"][0]["method"] == "ocr:rapidocr"
+    assert out["metadata"]["title"] and "临沂" in out["metadata"]["title"]

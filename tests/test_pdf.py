@@ -8,7 +8,6 @@ import os
 import random
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -273,20 +272,11 @@ def test_garbled_layer_without_ocr_is_refused_not_passed_on(no_ocr):
 
 
 @needs_fonts
-def test_ocr_runs_offline(engine, tmp_path):
+def test_ocr_runs_offline(engine, tmp_path, network_off):
     """`plancli extract scan.pdf` with every socket refused: the models come with the package."""
     data, _ = scanned_pdf(sample_lines("002")[:25], max_pages=1)
     (tmp_path / "scan.pdf").write_bytes(data)
-    (tmp_path / "sitecustomize.py").write_text(textwrap.dedent("""
-        import socket
-        def refuse(*a, **k):
-            raise OSError("network is off in this test")
-        socket.socket.connect = refuse
-        socket.socket.connect_ex = refuse
-        socket.create_connection = refuse
-        socket.getaddrinfo = refuse
-    """))
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PLANCLI_OCR": engine.name if engine.name == "tesseract" else ""}
+    env = {**network_off, "PLANCLI_OCR": engine.name if engine.name == "tesseract" else ""}
     out = subprocess.run([PLANCLI, "extract", str(tmp_path / "scan.pdf"), "--format", "json"],
                          capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
