@@ -57,11 +57,11 @@ class Context:
         """Quantities of text[start:end] (spans relative to ``start``), parsed once per piece."""
         key = (start, end)
         if key not in self._quantities:
-            self._quantities[key] = self._quantity_engine.find(self.text[start:end])
+            self._quantities[key] = self.quantity_engine.find(self.text[start:end])
         return self._quantities[key]
 
     @functools.cached_property
-    def _quantity_engine(self):
+    def quantity_engine(self):
         from plancli import quantities
 
         return quantities.rules(self.rules).engine

@@ -2,9 +2,12 @@
 
 Two shapes carry targets in plan documents:
 
-* indicator tables — a header ``指标 / 2021年 / 2024年`` then, per row, the indicator cell and
-  one value cell per year column (values may be ``1117/30.7`` when an indicator cell names two
-  indicators joined by 及, and ``24.9*`` when a footnote says what * means);
+* indicator tables — a header ``指标 / 2021年 / 2024年`` (with ``类别``, ``序号`` before it and
+  ``单位``, ``属性`` columns around the years where the table has them) then, per row, the
+  indicator cell and one value cell per year column (values may be ``1117/30.7`` when an
+  indicator cell names two indicators joined by 及, and ``24.9*`` when a footnote says what *
+  means); a category merged down its rows stands only in the first of them, so rows are read
+  one at a time, and a caption's unit (``单位:亿元``) applies to rows that name none;
 * serial tables — a header ``序号 / 县区 / 建议方向 / 新建平台(个) / 研究所(个)`` then rows that
   start with 1, 2, 3 … (or 总计); empty cells vanish in flattening, so the numeric cells at the
   end of a row fill the unit-bearing columns from the left.
@@ -89,13 +92,70 @@ def split_indicator(label: str) -> list[tuple[str, str | None]]:
     return out
 
 
-def _indicator_table_at(all_cells: list[Cell], i: int) -> tuple[Table, int] | None:
-    """The indicator table whose header cell is ``all_cells[i]``, and the index after it."""
-    serial = i > 0 and bool(SERIAL_HEADER.match(all_cells[i - 1].text))
+#: Header cells of columns before the indicator's: a category merged down its rows (类别), or a number.
+_CATEGORY_HEADER = re.compile(r"^(类别|类型|领域|分类|维度|方面|一级指标)$")
+_UNIT_HEADER = re.compile(r"^(单位|计量单位)$")
+#: Cells that stand for no value: a dash, a slash, nothing known yet.
+_PLACEHOLDER = re.compile(r"^([-—–－/／\\]+|无|暂无|/)$")
+
+
+@dataclass
+class _Layout:
+    """The columns of an indicator table, from its header."""
+
+    category: bool  # a first column of categories, written once for the rows it spans
+    serial: bool
+    unit: bool
+    years: list[int]
+    extra: int  # columns after the years (属性, 备注) that hold no values
+
+    def row(self, all_cells: list[Cell], j: int, with_category: bool, is_unit,
+            header: re.Pattern[str]) -> tuple[int, list[Cell], int] | None:
+        """The row starting at ``all_cells[j]`` read with or without its category cell: how well
+        it fits the columns (units that are units, values that are values), its cells without
+        category and number, and the index after it; None when it cannot be a row."""
+        k = j + int(with_category)
+        if self.serial:
+            if k >= len(all_cells) or not _SERIAL.match(all_cells[k].text):
+                return None
+            k += 1
+        width = 1 + int(self.unit) + len(self.years) + self.extra
+        row = all_cells[k: k + width]
+        if len(row) < width or not _label_like(row[0].text, header) or any(_header_cell(c.text, header) for c in row):
+            return None
+        if with_category and not _label_like(all_cells[j].text, header):
+            return None
+        fit = sum(1 for c in row[1 + int(self.unit): 1 + int(self.unit) + len(self.years)] if _VALUE_CELL.match(c.text))
+        if self.unit:
+            fit += 2 if (is_unit(row[1].text) or _PLACEHOLDER.match(row[1].text)) else 0
+        return fit, row, k + width
+
+
+def _label_like(text: str, header: re.Pattern[str]) -> bool:
+    """Whether a cell can name an indicator or a category: not a value, a header cell or prose."""
+    return not (_VALUE_CELL.match(text) or _YEAR_CELL.match(text) or _header_cell(text, header)
+                or _END.match(text) or len(text) > 80 or "。" in text)
+
+
+def _header_cell(text: str, header: re.Pattern[str]) -> bool:
+    """A cell of a table's header (the next table begins there); "2025年" is one, a bare 2025
+    may be a value."""
+    return bool(header.match(text) or (_YEAR_CELL.match(text) and "年" in text)
+                or any(h.match(text) for h in (_UNIT_HEADER, _CATEGORY_HEADER, SERIAL_HEADER, _EXTRA_COLUMN)))
+
+
+def _header(all_cells: list[Cell], i: int) -> tuple[_Layout, int, int] | None:
+    """The layout of the table whose indicator header is ``all_cells[i]``, the index of its
+    first header cell and of its first row."""
+    first = i
+    serial = category = False
+    if first > 0 and SERIAL_HEADER.match(all_cells[first - 1].text):
+        serial, first = True, first - 1
+    if first > 0 and _CATEGORY_HEADER.match(all_cells[first - 1].text):
+        category, first = True, first - 1
     j = i + 1
-    unit_col = False
-    if j < len(all_cells) and all_cells[j].text in ("单位", "计量单位"):
-        unit_col, j = True, j + 1
+    unit = j < len(all_cells) and bool(_UNIT_HEADER.match(all_cells[j].text))
+    j += int(unit)
     years = []
     while j < len(all_cells) and _YEAR_CELL.match(all_cells[j].text):
         years.append(int(_YEAR_CELL.match(all_cells[j].text).group("year")))
@@ -105,32 +165,58 @@ def _indicator_table_at(all_cells: list[Cell], i: int) -> tuple[Table, int] | No
     extra = 0
     while j < len(all_cells) and _EXTRA_COLUMN.match(all_cells[j].text):
         extra, j = extra + 1, j + 1
-    table = Table(span=(all_cells[i].start, all_cells[i].end))
+    return _Layout(category, serial, unit, years, extra), first, j
+
+
+def _caption_unit(all_cells: list[Cell], first: int, caption: re.Pattern[str] | None) -> str | None:
+    """The unit a caption just above the table gives all its values ("(单位:亿元)")."""
+    if caption is None:
+        return None
+    for c in reversed(all_cells[max(0, first - 3): first]):
+        m = caption.search(c.text)
+        if m:
+            return m.group("unit")
+        if "。" in c.text or _VALUE_CELL.match(c.text):
+            break
+    return None
+
+
+def _indicator_table_at(all_cells: list[Cell], i: int, header: re.Pattern[str], is_unit=lambda s: False,
+                        caption: re.Pattern[str] | None = None) -> tuple[Table, int] | None:
+    """The indicator table whose header cell is ``all_cells[i]``, and the index after it.
+
+    Rows are read one at a time, not cut at the header's width: where the table has a category
+    column, a category cell stands only in the first row of its group (merged cells are written
+    once), so each row is read both with and without one and the reading that fits the columns
+    better is taken. The table ends at a cell that cannot start a row: a header, a note, prose.
+    """
+    found = _header(all_cells, i)
+    if found is None:
+        return None
+    layout, first, j = found
+    years = layout.years
+    table = Table(span=(all_cells[first].start, all_cells[j - 1].end))
     star_year = None
     for c in all_cells[j: j + 200]:
         m = _FOOTNOTE_STAR.search(c.text)
         if m and c.text.startswith(("注", "标注", "备注", "说明", "*")):
             star_year = int(m.group("year"))
             break
-    width = int(serial) + 1 + int(unit_col) + len(years) + extra
-    expected = 1
-    while j + width <= len(all_cells):
-        row = all_cells[j: j + width]
-        if serial:
-            if row[0].text != str(expected):
-                break
-            row, expected = row[1:], expected + 1
-        row = row[: len(row) - extra] if extra else row
-        label = row[0]
-        if _END.match(label.text) or _VALUE_CELL.match(label.text) or len(label.text) > 80:
+    table_unit = None if layout.unit else _caption_unit(all_cells, first, caption)
+    while j < len(all_cells):
+        readings = [r for r in (layout.row(all_cells, j, True, is_unit, header) if layout.category else None,
+                                layout.row(all_cells, j, False, is_unit, header)) if r is not None]
+        if not readings:
             break
-        unit_cell = row[1].text if unit_col else None
-        value_cells = row[1 + int(unit_col):]
+        fit, row, after = max(readings, key=lambda r: r[0])  # ties: with the category cell, read first
+        label = row[0]
+        unit_cell = row[1].text if layout.unit and not _PLACEHOLDER.match(row[1].text) else None
+        value_cells = row[1 + int(layout.unit): 1 + int(layout.unit) + len(years)]
         if any(len(c.text) > 30 for c in value_cells):
             break
         pairs = split_indicator(label.text)
-        last, first = value_cells[-1], value_cells[0]
-        lm, fm = _VALUE_CELL.match(last.text), _VALUE_CELL.match(first.text)
+        last, first_value = value_cells[-1], value_cells[0]
+        lm, fm = _VALUE_CELL.match(last.text), _VALUE_CELL.match(first_value.text)
         for k, (name, unit) in enumerate(pairs[:2]):
             if not lm:
                 continue
@@ -144,13 +230,13 @@ def _indicator_table_at(all_cells: list[Cell], i: int) -> tuple[Table, int] | No
                 base_year = star_year if (starred and star_year) else years[0]
             cmp = lm.group("cmp") or lm.group("after")
             table.values.append(TableValue(
-                indicator=name, unit=unit or unit_cell, value=_num(value),
+                indicator=name, unit=unit or unit_cell or table_unit, value=_num(value),
                 comparator=_COMPARATORS.get(cmp or "", "="), year=years[-1],
                 baseline_value=_num(base) if base else None,
                 baseline_year=base_year if base else None,
                 span=(label.start, last.end)))
-        table.span = (table.span[0], all_cells[j + width - 1].end)
-        j += width
+        table.span = (table.span[0], row[-1].end)
+        j = after
     return table, j
 
 
@@ -220,8 +306,12 @@ def _scan(all_cells: list[Cell], header_pattern: re.Pattern[str], read_at) -> li
     return tables
 
 
-def indicator_tables(all_cells: list[Cell], header_pattern: re.Pattern[str]) -> list[Table]:
-    return _scan(all_cells, header_pattern, _indicator_table_at)
+def indicator_tables(all_cells: list[Cell], header_pattern: re.Pattern[str], is_unit=lambda s: False,
+                     caption: re.Pattern[str] | None = None) -> list[Table]:
+    """Indicator tables; ``is_unit`` tells a unit cell ("%", "万人"), ``caption`` finds the unit
+    a caption gives the whole table (its group ``unit``)."""
+    return _scan(all_cells, header_pattern,
+                 lambda cells_, i: _indicator_table_at(cells_, i, header_pattern, is_unit, caption))
 
 
 def serial_tables(all_cells: list[Cell], header_pattern: re.Pattern[str]) -> list[Table]:

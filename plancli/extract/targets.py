@@ -22,7 +22,7 @@ from plancli.extract import indicators, tables
 from plancli.models import Baseline, Target
 from plancli.segment import clauses
 
-Kind = Literal["goal_section", "forward_clause", "table_row", "serial_table", "exclude",
+Kind = Literal["goal_section", "forward_clause", "table_row", "table_caption", "serial_table", "exclude",
                "exclude_before", "exclude_after", "exclude_money", "exclude_money_before", "exclude_quantity",
                "exclude_sentence", "exclude_part", "exclude_condition"]
 
@@ -210,7 +210,7 @@ def _catalogue_id(catalogue, t: Target) -> str | None:
 def _table_targets(ctx, tr: TargetRules) -> tuple[list[Target], list[tuple[int, int]]]:
     """Targets of flattened tables, and the spans the tables cover (not read again as prose)."""
     text, found, covered = ctx.text, [], []
-    for table, rule in _tables(text, tr):
+    for table, rule in _tables(ctx, tr):
         covered.append(table.span)
         caption_year = year_in(text[max(0, table.span[0] - 200):table.span[0]], tr)
         for v in table.values:
@@ -545,10 +545,17 @@ def _section_id(ctx, pos: int) -> str | None:
     return sec.id if sec else None
 
 
-def _tables(text: str, tr: TargetRules):
-    all_cells = tables.cells(text)  # split into cells once for every table rule
+def _tables(ctx, tr: TargetRules):
+    all_cells = tables.cells(ctx.text)  # split into cells once for every table rule
+    captions = tr.of_kind("table_caption")
+    caption = rules_mod.compiled(captions[0].pattern) if captions else None
+
+    def is_unit(cell: str) -> bool:  # "%", "万人", "件/万人": what the quantity rules read as a unit after a number
+        found = ctx.quantity_engine.find("1" + cell)
+        return len(found) == 1 and found[0].unit == cell
+
     for rule in tr.of_kind("table_row"):
-        for t in tables.indicator_tables(all_cells, rules_mod.compiled(rule.pattern)):
+        for t in tables.indicator_tables(all_cells, rules_mod.compiled(rule.pattern), is_unit, caption):
             yield t, rule
     for rule in tr.of_kind("serial_table"):
         for t in tables.serial_tables(all_cells, rules_mod.compiled(rule.pattern)):
