@@ -40,9 +40,9 @@ MAX_PAGES = 2000
 MAX_RENDER_PIXELS = 2400
 #: A page's text layer passes when it scores at least this (see ``judge_text``).
 PASS_SCORE = 0.5
-#: Narrowest gap between two columns of text, in character sizes: a justified line's spread
-#: and the space after a colon stay well below it.
-GUTTER = 1.5
+#: Narrowest gap between two columns of text, in character sizes (LaTeX sets 10 pt between
+#: columns of 10 pt type, IEEE 12 pt): a justified line's spread stays well below it.
+GUTTER = 1.0
 
 _CID = re.compile(r"\(cid:\d+\)")
 _PRIVATE = re.compile("[\ue000-\uf8ff\ufffd\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -210,8 +210,8 @@ def read_pdf(data: bytes, max_pages: int = MAX_PAGES) -> Decoded:
     in_columns = set_in_columns(pages)
     text, repairs = assemble(pages)
     if in_columns:
-        repairs.append(Repair(kind="pdf_columns_ordered", count=in_columns,
-                              examples=["a page set in two columns is read left column first, then right"]))
+        repairs.append(Repair(kind="pdf_columns_ordered", count=len(in_columns),
+                              examples=[f"page {n}: set in two columns, read left column first" for n in in_columns[:3]]))
     if not text.strip():
         ocred = any(p.method.startswith("ocr") for p in pages)
         raise InputError("no_text_layer", "PDF has no text layer, and OCR found no text on its pages"
@@ -481,33 +481,58 @@ class Columns:
     left: tuple[float, float]
     right: tuple[float, float]
     #: how far past the gutter's middle a piece of a column may reach (punctuation hanging out
-    #: of a line, an OCR box grown around a mark): one gutter's width
+    #: of a line, an OCR box grown around a mark): a gutter's width
     reach: float = 0.0
 
     def side(self, piece: Line) -> int | None:
-        """0 for a piece of the left column, 1 for the right one, None for one across both."""
-        if piece.x1 <= self.gutter + self.reach:
-            return 0
-        if piece.x0 >= self.gutter - self.reach:
-            return 1
-        return None
+        """0 for a piece of the left column, 1 for the right one, None for one across both; a
+        piece that could hang from either (a lone mark near the gutter) goes by its middle."""
+        hangs_left = piece.x1 <= self.gutter + self.reach
+        hangs_right = piece.x0 >= self.gutter - self.reach
+        if hangs_left and hangs_right:
+            return 0 if piece.x0 + piece.x1 < 2 * self.gutter else 1
+        return 0 if hangs_left else 1 if hangs_right else None
 
-    def order(self, lines: list[Line], rows: list[list[Line]]) -> list[Line] | None:
-        """``lines`` in reading order: each band of the page between lines that run across the
-        gutter, its left column first, then its right; None when more than a fifth of the
-        lines (two on a short page) run across: the page is not set in these columns."""
-        sides = []  # per row: its pieces left of the gutter and right of it, None if one crosses
+    def sides(self, rows: list[list[Line]]) -> list[tuple[list[Line], list[Line]] | None]:
+        """Per row, its pieces left of the gutter and right of it; None for a row that runs across."""
+        out = []
         for row in rows:
             at = [self.side(p) for p in row]
-            sides.append(None if None in at else ([p for p, s in zip(row, at) if s == 0],
-                                                  [p for p, s in zip(row, at) if s == 1]))
-        if sides.count(None) > max(2, len(rows) / 5):  # a short page: its running head and number
+            out.append(None if None in at else ([p for p, s in zip(row, at) if s == 0],
+                                                [p for p, s in zip(row, at) if s == 1]))
+        return out
+
+    def third(self, sides: list[tuple[list[Line], list[Line]] | None]) -> bool:
+        """Whether another column starts inside one of the two: many pieces start at one x more
+        than half a column in from that column's edge (a page in three columns, a table's
+        column). A line set apart here and there (an equation, a caption) starts anywhere."""
+        char = max(1.0, (self.right[0] - self.left[1]) / 2)  # bins of half a gutter
+        starts: Counter = Counter()
+        for side in sides:
+            for part, (edge, end) in zip(side or (), (self.left, self.right)):
+                starts.update(round(p.x0 / char) for p in part if p.x0 > edge + (end - edge) / 2)
+        return bool(starts) and max(starts.values()) >= max(3, len(sides) / 5)
+
+    def order(self, lines: list[Line], rows: list[list[Line]], alone: bool = True) -> list[Line] | None:
+        """``lines`` in reading order: each band of the page between rows that run across the
+        gutter, its left column first, then its right, each top down. None when more than a
+        fifth of the rows (two on a short page) run across, or (unless ``alone``: the
+        columns were found on this page, or it is the last) when nothing stands right of the
+        gutter: the page is not set in these columns."""
+        sides = self.sides(rows)
+        if sides.count(None) > max(2, len(rows) / 5) or self.third(sides):
+            return None  # (two rows across on a short page: its running head and number)
+        if not alone and not any(side and side[1] for side in sides):
             return None
         out: list[Line] = []
         band: tuple[list[Line], list[Line]] = ([], [])
+
+        def flush() -> list[Line]:
+            return sorted(band[0], key=lambda ln: ln.top) + sorted(band[1], key=lambda ln: ln.top)
+
         for line, side in zip(lines, sides):
             if side is None:
-                out += band[0] + band[1] + [line]
+                out += flush() + [line]
                 band = ([], [])
                 continue
             for column, parts, frame in ((band[0], side[0], self.left), (band[1], side[1], self.right)):
@@ -515,7 +540,7 @@ class Columns:
                     column.append(Line(" ".join(p.text for p in parts), min(p.x0 for p in parts),
                                        max(p.x1 for p in parts), min(p.top for p in parts),
                                        max(p.bottom for p in parts), frame))
-        return out + band[0] + band[1]
+        return out + flush()
 
 
 def find_columns(rows: list[list[Line]], width: float) -> Columns | None:
@@ -523,10 +548,11 @@ def find_columns(rows: list[list[Line]], width: float) -> Columns | None:
 
     ``rows`` are each line's pieces (runs apart by a gutter's width). In the middle part of a
     page in columns, many lines start at one edge (the right column), the lines left of it end
-    at least ``GUTTER`` characters before it, at most a fifth of the lines cross between (a
-    title, a page number), and each column is at least a quarter of the page wide with many
-    lines that fill it (justified, or ragged by a word). A table without rules has a gap down
-    its middle too, but its cells are short, ending where their text ends, so it stays a table.
+    at least ``GUTTER`` characters before it, at most a fifth of the rows cross between (a title,
+    a page number), no third column starts inside either (``Columns.third``), and
+    each column is at least a quarter of the page wide with many lines that fill it (justified,
+    or ragged by a word). A table without rules has a gap down its middle too, but its cells
+    are short, ending where their text ends, so it stays a table.
     """
     pieces = [p for row in rows for p in row]
     if len(rows) < 8 or not pieces or not 0 < width <= 14_400:  # the largest page PDF allows
@@ -537,17 +563,13 @@ def find_columns(rows: list[list[Line]], width: float) -> Columns | None:
         return None
     column = _left_edge(starts, char)
     trial = Columns(column - GUTTER * char / 2, (0, 0), (0, 0), GUTTER * char)
-    left, right = [], []  # each row's extent on either side of the gutter, for rows none crosses
-    crossing = 0
-    for row in rows:
-        at = [trial.side(p) for p in row]
-        if None in at:
-            crossing += 1
-            continue
-        for side, parts in ((left, [p for p, s in zip(row, at) if s == 0]), (right, [p for p, s in zip(row, at) if s == 1])):
-            if parts:
-                side.append((min(p.x0 for p in parts), max(p.x1 for p in parts)))
-    if crossing > len(rows) / 5 or len(left) < 5 or len(right) < 2:  # a right column may end early
+    sides = trial.sides(rows)
+    if sides.count(None) > len(rows) / 5:
+        return None
+    # each row's extent on either side of the gutter
+    left = [(min(p.x0 for p in s[0]), max(p.x1 for p in s[0])) for s in sides if s and s[0]]
+    right = [(min(p.x0 for p in s[1]), max(p.x1 for p in s[1])) for s in sides if s and s[1]]
+    if len(left) < 5 or len(right) < 2:  # a right column may end early
         return None
     left_end, right_end = _high([b for _, b in left]), _high([b for _, b in right])
     left_start = _left_edge([a for a, _ in left], char)
@@ -561,9 +583,12 @@ def find_columns(rows: list[list[Line]], width: float) -> Columns | None:
     full = filled([b for _, b in left], left_end) >= max(3, len(left) / 3) and \
         filled([b for _, b in right], right_end) >= len(right) / 3
     wide = left_end - left_start >= width / 4 and right_end - column >= width / 4
-    if not (aligned and full and wide):
+    # a piece may reach as far as the other column's edge (a mark hanging out of a line, an OCR
+    # box grown around one) and still belong to its column
+    found = Columns(trial.gutter, (left_start, left_end), (column, right_end), max(trial.reach, column - left_end))
+    if not (aligned and full and wide) or found.third(sides):
         return None
-    return Columns(trial.gutter, (left_start, left_end), (column, right_end), trial.reach)
+    return found
 
 
 def _high(values: list[float]) -> float:
@@ -581,8 +606,8 @@ def _left_edge(starts: list[float], char: float) -> float:
     return min((a for a, n in counts.items() if common - 3.5 * char <= a <= common and n >= 2), default=common)
 
 
-def set_in_columns(pages: list[Page]) -> int:
-    """Put the pages set in two columns in reading order; return how many were.
+def set_in_columns(pages: list[Page]) -> list[int]:
+    """Put the pages set in two columns in reading order; return their numbers.
 
     A page too short to show its columns by itself (the last page, a page mostly table) takes
     those found on the document's other pages of its width, if its lines keep out of that
@@ -592,13 +617,15 @@ def set_in_columns(pages: list[Page]) -> int:
     for page in pages:
         if found.get(page.number):
             usual.setdefault(page.width, found[page.number])
-    done = 0
+    done = []
+    last = max((p.number for p in pages if p.pieces), default=0)
     for page in pages:
         columns = found.get(page.number) or usual.get(page.width)
-        ordered = columns.order(page.lines, page.pieces) if columns and page.pieces else None
+        alone = bool(found.get(page.number)) or page.number == last
+        ordered = columns.order(page.lines, page.pieces, alone) if columns and page.pieces else None
         if ordered is not None:
             page.lines = ordered
-            done += 1
+            done.append(page.number)
         page.pieces = []
     return done
 

@@ -312,14 +312,15 @@ def _word_char(ch: str) -> bool:
 
 def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = True,
              size: float = 14, tables: dict[int, list[list[str]]] | None = None,
-             repeat_header: bool = True, columns: int = 1, spanning: int = 0) -> bytes:
+             repeat_header: bool = True, columns: int = 1, spanning: int = 0, gutter: float = 2,
+             margin: float = 72) -> bytes:
     """An A4 PDF of ``lines``, one paragraph each: the first line indented two characters, the
     others justified to both margins (as Word prints 公文), so wrapped lines reach the margin.
     ``header`` is printed at the top of every page and ``- n -`` at the bottom; ``tables`` maps
     a line index to a ruled table drawn before that line (split across pages as needed, the
-    header row repeated on each page with ``repeat_header``). With ``columns=2`` the page is set
-    in two columns, a gutter of two characters between them, after ``spanning`` lines set across
-    the whole width (a title)."""
+    header row repeated on each page with ``repeat_header``). With ``columns=2`` (or 3) the page
+    is set in columns, ``gutter`` characters apart, after ``spanning`` lines set across the whole
+    width (a title)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -365,9 +366,8 @@ def text_pdf(lines: list[str], header: str | None = None, page_numbers: bool = T
     out = io.BytesIO()
     c = canvas.Canvas(out, pagesize=A4, invariant=1)
     page_w, page_h = A4
-    margin = 72
     full = page_w - 2 * margin
-    gutter = 2 * size
+    gutter = gutter * size
     column_w = (full - gutter * (columns - 1)) / columns
     state = {"y": page_h - margin, "page": 1, "col": 0, "top": page_h - margin, "across": True}
 

@@ -156,6 +156,24 @@ def test_two_column_pages_are_read_column_by_column(name):
 
 
 @needs_reportlab
+def test_columns_a_character_apart_are_found_too():
+    """LaTeX and IEEE set columns one character apart (10-12 pt of 10 pt type)."""
+    lines = sample_lines("002")
+    decoded = read_pdf(text_pdf(lines, header="某市人民政府办公室文件", columns=2, size=11, gutter=1.1))
+    got = [squash(p) for p in decoded.text.split("\n\n") if p.strip()]
+    assert sum(1 for a, b in zip(got, [squash(p) for p in lines]) if a == b) >= len(lines) - 2
+    assert any(r.kind == "pdf_columns_ordered" for r in decoded.repairs)
+
+
+@needs_reportlab
+def test_a_page_in_three_columns_is_not_read_as_two():
+    """Read as two, two of its three columns would be woven together line by line; it is left
+    as it is rather than reported as put in order."""
+    decoded = read_pdf(text_pdf(sample_lines("001"), columns=3, size=10, margin=36))
+    assert not any(r.kind == "pdf_columns_ordered" for r in decoded.repairs)
+
+
+@needs_reportlab
 def test_a_short_last_page_takes_the_columns_of_the_others():
     lines = sample_lines("002")
     one_column = read_pdf(text_pdf(lines, header="某市人民政府办公室文件"))
