@@ -20,11 +20,15 @@ import re
 from dataclasses import dataclass, field
 
 _YEAR_CELL = re.compile(r"^(?P<year>(19|20)\d{2})\s*年?\s*(目标值?|基期值?|基准值?|预期值?|现状值?)?$")
-_VALUE_CELL = re.compile(r"^(?P<cmp>[≥≤><]=?|不低于|不少于|不超过|不高于)?\s*(?P<a>\d+(\.\d+)?)(?P<sa>\*)?"
-                         r"(/(?P<b>\d+(\.\d+)?)(?P<sb>\*)?)?\s*(?P<after>以上|以下|以内|左右)?$")
+#: A value column's header that names no year (序号 / 指标 / 预期值 / 属性): the caption or the
+#: section dates it.
+_YEARLESS_CELL = re.compile(r"^(预期值|目标值|预期目标|规划目标|规划值|目标|期末值|基期值|基准值|现状值|基数)$")
+_VALUE_CELL = re.compile(r"^(?P<cmp>[≥≤><]=?|不低于|不少于|不超过|不高于|(?P<change>下降|降低|减少|增长|提高|增加))?\s*"
+                         r"(?P<a>\d+(\.\d+)?)(?P<sa>\*)?(/(?P<b>\d+(\.\d+)?)(?P<sb>\*)?)?\s*"
+                         r"(?P<unit>%|‰|个百分点)?\s*(?P<after>以上|以下|以内|左右)?$")
 _COMPARATORS = {"≥": ">=", ">=": ">=", ">": ">=", "不低于": ">=", "不少于": ">=", "以上": ">=",
                 "≤": "<=", "<=": "<=", "<": "<=", "不超过": "<=", "不高于": "<=", "以下": "<=", "以内": "<=",
-                "左右": "~"}
+                "左右": "~", "下降": "-", "降低": "-", "减少": "-", "增长": "+", "提高": "+", "增加": "+"}
 #: Header cells of columns that follow the year columns and hold no values (属性: 预期性/约束性).
 _EXTRA_COLUMN = re.compile(r"^(属性|指标属性|指标性质|性质|类型|备注|年均增速|年均增长|责任单位|牵头单位|责任部门)$")
 #: The header cell of a column numbering the rows (the subsidy tier reader uses it too).
@@ -106,7 +110,7 @@ class _Layout:
     category: bool  # a first column of categories, written once for the rows it spans
     serial: bool
     unit: bool
-    years: list[int]
+    years: list[int | None]  # a value column's year; None where its header names none (预期值)
     extra: int  # columns after the years (属性, 备注) that hold no values
 
     def row(self, all_cells: list[Cell], j: int, with_category: bool, is_unit,
@@ -140,7 +144,7 @@ def _label_like(text: str, header: re.Pattern[str]) -> bool:
 def _header_cell(text: str, header: re.Pattern[str]) -> bool:
     """A cell of a table's header (the next table begins there); "2025年" is one, a bare 2025
     may be a value."""
-    return bool(header.match(text) or (_YEAR_CELL.match(text) and "年" in text)
+    return bool(header.match(text) or (_YEAR_CELL.match(text) and "年" in text) or _YEARLESS_CELL.match(text)
                 or any(h.match(text) for h in (_UNIT_HEADER, _CATEGORY_HEADER, SERIAL_HEADER, _EXTRA_COLUMN)))
 
 
@@ -156,9 +160,10 @@ def _header(all_cells: list[Cell], i: int) -> tuple[_Layout, int, int] | None:
     j = i + 1
     unit = j < len(all_cells) and bool(_UNIT_HEADER.match(all_cells[j].text))
     j += int(unit)
-    years = []
-    while j < len(all_cells) and _YEAR_CELL.match(all_cells[j].text):
-        years.append(int(_YEAR_CELL.match(all_cells[j].text).group("year")))
+    years: list[int | None] = []
+    while j < len(all_cells) and (_YEAR_CELL.match(all_cells[j].text) or _YEARLESS_CELL.match(all_cells[j].text)):
+        dated = _YEAR_CELL.match(all_cells[j].text)
+        years.append(int(dated.group("year")) if dated else None)
         j += 1
     if not years:
         return None
@@ -228,9 +233,9 @@ def _indicator_table_at(all_cells: list[Cell], i: int, header: re.Pattern[str], 
                 base = fm.group("a") if k == 0 else fm.group("b")
                 starred = fm.group("sa") if k == 0 else fm.group("sb")
                 base_year = star_year if (starred and star_year) else years[0]
-            cmp = lm.group("cmp") or lm.group("after")
+            cmp = lm.group("change") or lm.group("cmp") or lm.group("after")
             table.values.append(TableValue(
-                indicator=name, unit=unit or unit_cell or table_unit, value=_num(value),
+                indicator=name, unit=unit or unit_cell or lm.group("unit") or table_unit, value=_num(value),
                 comparator=_COMPARATORS.get(cmp or "", "="), year=years[-1],
                 baseline_value=_num(base) if base else None,
                 baseline_year=base_year if base else None,

@@ -212,7 +212,10 @@ def _table_targets(ctx, tr: TargetRules) -> tuple[list[Target], list[tuple[int, 
     text, found, covered = ctx.text, [], []
     for table, rule in _tables(ctx, tr):
         covered.append(table.span)
-        caption_year = year_in(text[max(0, table.span[0] - 200):table.span[0]], tr)
+        before = text[max(0, table.span[0] - 200):table.span[0]]
+        # the caption line right above dates the table ("“十四五”时期主要指标") before any year
+        # the paragraph above it names
+        caption_year = year_in(before.rstrip().rsplit("\n", 1)[-1], tr) or year_in(before, tr)
         for v in table.values:
             base = Baseline(value=v.baseline_value, year=v.baseline_year) if v.baseline_value is not None else None
             found.append(Target(
