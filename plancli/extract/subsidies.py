@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 from typing import Literal
 
@@ -272,9 +273,9 @@ def _numbered_rows(ctx, header, form: str | None, scale: float, per: str | None,
     """The rows of a numbered tier table laid out one cell per line, as pages copied from a
     browser or a PDF are: a header row "序号 / 品目 / 分档名称 / 中央财政补贴额(元) / 备注", then
     rows of as many cells starting 1, 2, 3 …, the amount in its header's column. Cells may hold
-    spaces and semicolons ("单体幅宽<35cm;铧体个数1—2铧"). The table ends at the first row that is
-    not so (a merged cell shifts the row: the rest is left alone rather than guessed). None when
-    the header is not one cell of such a row."""
+    spaces and semicolons ("单体幅宽<35cm;铧体个数1—2铧"); a row short of the cells merged down
+    from the row above ends where the next number comes. The table ends at the first row that is
+    not so. None when the header is not one cell of such a row."""
     text = ctx.text
     line_start = text.rfind("\n", 0, header.start()) + 1
     line_end = text.find("\n", header.end())
@@ -304,19 +305,27 @@ def _numbered_rows(ctx, header, form: str | None, scale: float, per: str | None,
         columns += 1
     else:
         return None
-    return _serial_records(ctx, _rows_of(m, lines, columns), amount_at, form, scale, per, rule)
+    return _serial_records(ctx, _rows_of(m, lines, columns), amount_at, form, scale, per, rule, columns)
 
 
 def _rows_of(first, lines, columns: int):
-    """Consecutive runs of ``columns`` lines, the first starting at ``first``."""
-    row = [first]
-    for m in lines:
-        if len(row) == columns:
-            yield row
-            row = []
-        row.append(m)
-    if len(row) == columns:
-        yield row
+    """The rows of a numbered table, the first starting at ``first``: each runs from its serial
+    number to the next one. A row is ``columns`` cells, or fewer where cells merged down from a
+    row above stand only there (品目 written once for its 分档): then the next number comes early.
+    The last row is the ``columns`` cells after its number, or what is left of the text."""
+    cells = [first, *itertools.islice(lines, NUMBERED_ROWS * columns)]
+    start, serial = 0, 1
+    while start < len(cells):
+        nxt = str(serial + 1)
+        end = start + columns
+        if not (end < len(cells) and cells[end].group().strip() == nxt):
+            # the next number nearest the full width: fewest cells merged away
+            end = next((k for k in range(start + columns - 1, start + 1, -1)
+                        if k < len(cells) and cells[k].group().strip() == nxt), start + columns)
+        if start + 2 > len(cells):
+            return
+        yield cells[start:end]
+        start, serial = end, serial + 1
 
 
 #: How many header cells before the amount's a numbered table may have.
@@ -337,16 +346,19 @@ def _serial_columns(text: str, header_start: int) -> int | None:
 
 
 def _serial_records(ctx, rows, amount_at: int, form: str | None, scale: float, per: str | None,
-                    rule) -> list[Subsidy]:
+                    rule, columns: int | None = None) -> list[Subsidy]:
     """One subsidy per row of a numbered table (each row its cells' matches): the serial number
-    first (1, 2, 3 …), the amount at ``amount_at``; the table ends at the first row that is not so."""
+    first (1, 2, 3 …), the amount at ``amount_at`` of ``columns``; in a row short of cells merged
+    down from above (they stand left of the amount), as many places nearer. The table ends at
+    the first row that is not so."""
     out: list[Subsidy] = []
     for row in rows:
         cells = [c.group().strip() for c in row]
-        if cells[0] != str(len(out) + 1) or not _NUMBER_CELL.fullmatch(cells[amount_at]) \
+        at = amount_at - (columns - len(cells) if columns else 0)
+        if cells[0] != str(len(out) + 1) or not 0 < at < len(cells) or not _NUMBER_CELL.fullmatch(cells[at]) \
                 or any(len(c) > NUMBERED_CELL for c in cells) or len(out) >= NUMBERED_ROWS:
             break
-        out.append(_tier_record(ctx, cells[amount_at], form, scale, per, (row[0].start(), row[-1].end()), rule,
+        out.append(_tier_record(ctx, cells[at], form, scale, per, (row[0].start(), row[-1].end()), rule,
                                 row[0].start()))
     return out
 
