@@ -130,6 +130,35 @@ def test_docx_merged_cell_written_once(tmp_path):
                              "2", "支持沂河新区创新发展", "沂河新区管委会"])
 
 
+INDICATORS = [["类别", "指标", "单位", "2020年", "2025年", "属性"],
+              ["创新能力", "研究与试验发展经费投入强度", "%", "2.1", "2.8", "预期性"],
+              ["创新能力", "每万人口高价值发明专利拥有量", "件", "4.5", "9", "预期性"],
+              ["民生福祉", "城镇新增就业人数", "万人", "5.2", "6", "预期性"]]
+WANT = [("研究与试验发展经费投入强度", 2.8, "%", 2.1), ("每万人口高价值发明专利拥有量", 9, "件", 4.5),
+        ("城镇新增就业人数", 6, "万人", 5.2)]
+
+
+def _table_targets(doc) -> list[tuple]:
+    return [(t.indicator, t.value, t.unit, t.baseline.value if t.baseline else None)
+            for t in doc.targets if t.rule == "target.table_row"]
+
+
+def test_a_category_merged_down_its_rows_reads_the_same_in_html_and_docx(tmp_path):
+    """Five-year plans' indicator tables merge 类别 down its rows; saved as a web page (rowspan)
+    or a Word file (a vertical merge), the category stands once and every row is still read."""
+    rows = "".join(
+        "<tr>" + (f'<td rowspan="2">{row[0]}</td>' if i == 1 else f"<td>{row[0]}</td>" if i != 2 else "")
+        + "".join(f"<td>{c}</td>" for c in row[1:]) + "</tr>" for i, row in enumerate(INDICATORS))
+    page = tmp_path / "plan.html"
+    page.write_text(f"<html><head><meta charset='utf-8'></head><body><div class='article'><p>主要指标</p>"
+                    f"<table>{rows}</table></div></body></html>", encoding="utf-8")
+    word = make_docx(tmp_path / "plan.docx", "", ["主要指标"], INDICATORS, [], merge_column=0)
+    assert formats.read_html(page.read_bytes()).text.count("创新能力") == 1
+    assert formats.read_docx(word.read_bytes()).text.count("创新能力") == 1
+    for path in (page, word):
+        assert _table_targets(extract(path)) == WANT, path.suffix
+
+
 def test_docx_through_the_pipeline(tmp_path, zh_paragraphs):
     path = make_docx(tmp_path / "plan.docx", "Title", zh_paragraphs[:3], TABLE, zh_paragraphs[3:6])
     doc = extract(path)

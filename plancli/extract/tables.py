@@ -213,7 +213,7 @@ def _indicator_table_at(all_cells: list[Cell], i: int, header: re.Pattern[str], 
                                 layout.row(all_cells, j, False, is_unit, header)) if r is not None]
         if not readings:
             break
-        fit, row, after = max(readings, key=lambda r: r[0])  # ties: with the category cell, read first
+        _, row, after = max(readings, key=lambda r: r[0])  # ties: with the category cell, read first
         label = row[0]
         unit_cell = row[1].text if layout.unit and not _PLACEHOLDER.match(row[1].text) else None
         value_cells = row[1 + int(layout.unit): 1 + int(layout.unit) + len(years)]
