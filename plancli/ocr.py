@@ -46,6 +46,8 @@ class OcrLine:
 class RapidOcrEngine:
     name = "rapidocr"
     dpi = 200
+    #: its detector's boxes stop at a gutter, so a page in two columns is put in order from them
+    keeps_columns_apart = True
     #: How far a detected text box is grown: with the default (1.6) the detector dropped whole
     #: lines of a clean page now and then (accuracy 0.92-0.95); 1.8 kept them (bench/ocr.py).
     UNCLIP = 1.8
@@ -73,6 +75,9 @@ class RapidOcrEngine:
 class TesseractEngine:
     name = "tesseract"
     dpi = 200
+    #: read as one uniform block (--psm 6, the most accurate on notices), a row runs across both
+    #: columns of a page: each column is read again by itself (``pdf._ocr_page``)
+    keeps_columns_apart = False
 
     def __init__(self, binary: str, langs: str):
         self.binary, self.langs = binary, langs

@@ -100,6 +100,7 @@ class Page:
     unmapped: bool = False  # the text layer is mostly (cid:N): its font has no Unicode map
     #: each line's runs of characters apart by a gutter's width, until the columns are found
     pieces: list[list[Line]] = field(default_factory=list)
+    columns_read: bool = False  # OCR read this page's two columns one after the other
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,6 +339,16 @@ def _ocr_page(pdf_page, page: Page, engine) -> None:
 
     page.lines = [line(o) for o in found]
     page.pieces = [[line(p) for p in o.parts or [o]] for o in found]
+    columns = None if getattr(engine, "keeps_columns_apart", True) else find_columns(page.pieces, page.width)
+    if columns is not None:  # an engine that reads a block row by row ran across the gutter:
+        cut = round(columns.gutter * scale)  # each column read again by itself
+        page.lines, found = [], []
+        for left, frame in ((0, columns.left), (cut, columns.right)):
+            half = engine.read(image.crop((left, 0, cut if left == 0 else image.width, image.height)))
+            found += half
+            page.lines += [Line(o.text, (o.x0 + left) / scale, (o.x1 + left) / scale, o.top / scale,
+                                o.bottom / scale, frame) for o in half]
+        page.pieces, page.columns_read = [], True
     chars = sum(len(o.text) for o in found)
     page.confidence = round(sum(o.confidence * len(o.text) for o in found) / chars, 3) if chars else 0.0
 
@@ -617,7 +628,7 @@ def set_in_columns(pages: list[Page]) -> list[int]:
     for page in pages:
         if found.get(page.number):
             usual.setdefault(page.width, found[page.number])
-    done = []
+    done = [p.number for p in pages if p.columns_read]
     last = max((p.number for p in pages if p.pieces), default=0)
     for page in pages:
         columns = found.get(page.number) or usual.get(page.width)
@@ -627,7 +638,7 @@ def set_in_columns(pages: list[Page]) -> list[int]:
             page.lines = ordered
             done.append(page.number)
         page.pieces = []
-    return done
+    return sorted(done)
 
 
 def drop_furniture(pages: list[Page]) -> list[str]:
