@@ -256,6 +256,9 @@ def main() -> None:
 def hostile_verdicts(figures: dict) -> None:
     ratio, name = figures["worst_cpu_ratio"]
     verdict(ratio <= 4, f"no hostile input costs more than 4x a real plan of its size: worst {ratio:.1f}x ({name})")
+    late, name = figures["worst_overrun"]
+    verdict(late <= 1.5, f"an input stopped by --timeout stops within 1.5 s of it (start-up included): "
+                         f"worst {late:.1f} s after ({name})")
     per_mb, name = figures["worst_rss_per_mb"]
     verdict(per_mb <= 10, f"peak memory of a 20 MB input <= 10 MB per MB beyond the interpreter's: worst "
                           f"{per_mb:.1f} ({name})")
