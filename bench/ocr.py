@@ -5,7 +5,8 @@
 
 The pages are the samples' real text drawn as images (tests/makedocs.py: a CJK font at 150 dpi,
 the way a scanner at office settings gives them) and put back into a PDF with no text layer, and
-one page whose text layer has no Unicode map (a "garbled" page: the judge must send it to OCR).
+one page whose text layer has no Unicode map (a "garbled" page: the judge must send it to OCR),
+and a scan of a page printed in two columns (read column by column, or its accuracy falls by half).
 Each goes through ``plancli.pdf.read_pdf`` as a user's file would: the seconds include rendering
 the page for OCR. Accuracy is 1 - edit distance / length over the text with blanks removed and
 NFKC applied (full-width and half-width punctuation count as the same). The bar is 0.97 on these
@@ -53,7 +54,24 @@ def pages(count: int) -> list[tuple[str, bytes, str]]:
         out.append((f"scan {name}", data, texts[0]))
     data, drawn = garbled_pdf(sample_lines("002")[:30])
     out.append(("garbled 002", data, drawn))
+    out.append(("2-col 001", *_two_columns(sample_lines("001"))))
     return out
+
+
+def _two_columns(lines: list[str]) -> tuple[bytes, str]:
+    """A scan of a page printed in two columns, and its text in reading order (the printed
+    PDF's text layer, which the tests show reads column by column)."""
+    from makedocs import scan_of, text_pdf
+    from plancli.pdf import read_pdf
+
+    kept, size = [], 0
+    for line in lines:  # as much as one page holds
+        if size + len(line) > 1200:
+            break
+        kept.append(line)
+        size += len(line)
+    printed = text_pdf(kept, columns=2, size=11, spanning=1, page_numbers=False)
+    return scan_of(printed), read_pdf(printed).text
 
 
 def run(say, count: int = len(PAGES)) -> list[dict]:
