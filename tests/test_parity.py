@@ -58,9 +58,20 @@ def records(doc) -> dict:
     }
 
 
+def page_count(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+
+
+def printed(lines: list[str], **layout) -> bytes:
+    """The lines printed as a PDF, with a running head when they run over more than one page."""
+    from makedocs import text_pdf
+
+    pdf = text_pdf(lines, **layout)
+    return text_pdf(lines, header="某某县人民政府办公室文件", **layout) if page_count(pdf) > 1 else pdf
+
+
 def save_as(lines: list[str], folder) -> dict:
     import docx
-    from makedocs import text_pdf
 
     paths = {kind: folder / f"notice.{kind}" for kind in ("txt", "html", "docx", "pdf")}
     paths["txt"].write_text("\n".join(lines), encoding="utf-8")
@@ -71,10 +82,7 @@ def save_as(lines: list[str], folder) -> dict:
     for line in lines:
         word.add_paragraph(line)
     word.save(paths["docx"])
-    pdf = text_pdf(lines)
-    if len(re.findall(rb"/Type\s*/Page[^s]", pdf)) > 1:  # a running head, as printed notices have
-        pdf = text_pdf(lines, header="某某县人民政府办公室文件")
-    paths["pdf"].write_bytes(pdf)
+    paths["pdf"].write_bytes(printed(lines))
     return paths
 
 
@@ -104,14 +112,10 @@ def test_every_format_gives_the_same_records(path, tmp_path):
 def test_a_notice_set_in_two_columns_gives_the_same_records(path, tmp_path):
     """The same text printed in two columns (a bulletin's layout) reads as the plain text does:
     each page left column first, paragraphs joined across the gutter and across pages."""
-    from makedocs import text_pdf
-
     lines = text_lines(path)
     title = int(len(lines[0]) <= 40)  # a short first line is a title, set across both columns
-    pdf = text_pdf(lines, columns=2, size=11, spanning=title)
-    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
-    if pages > 1:
-        pdf = text_pdf(lines, header="某某县人民政府办公室文件", columns=2, size=11, spanning=title)
+    pdf = printed(lines, columns=2, size=11, spanning=title)
+    pages = page_count(pdf)
     (tmp_path / "notice.txt").write_text("\n".join(lines), encoding="utf-8")
     (tmp_path / "notice.pdf").write_bytes(pdf)
     doc = extract(tmp_path / "notice.pdf")

@@ -211,7 +211,7 @@ def _tier_tables(ctx, sr: SubsidyRules) -> list[Subsidy]:
         columns = _serial_columns(text, header.start())
         if columns:  # "序号 / 机具 / 档次 / 补贴额(元) / 1 / … ": rows of known width, serial first
             rows = (cells[i:i + columns] for i in range(0, len(cells) - columns + 1, columns))
-            out += _serial_records(ctx, rows, columns - 1, form, scale, per, rule)
+            out += _serial_records(ctx, rows, columns - 1, form, scale, per, rule, columns)
             continue
         if _NUMBER_CELL.fullmatch(cells[0].group()) or _TRAILING_HEADER.fullmatch(cells[0].group()):
             continue  # another header cell or data right after: the amount is not the last column
@@ -315,15 +315,13 @@ def _rows_of(first, lines, columns: int):
     The last row is the ``columns`` cells after its number, or what is left of the text."""
     cells = [first, *itertools.islice(lines, NUMBERED_ROWS * columns)]
     start, serial = 0, 1
-    while start < len(cells):
+    while start + 2 <= len(cells):  # a number and an amount at least
         nxt = str(serial + 1)
         end = start + columns
         if not (end < len(cells) and cells[end].group().strip() == nxt):
             # the next number nearest the full width: fewest cells merged away
             end = next((k for k in range(start + columns - 1, start + 1, -1)
                         if k < len(cells) and cells[k].group().strip() == nxt), start + columns)
-        if start + 2 > len(cells):
-            return
         yield cells[start:end]
         start, serial = end, serial + 1
 
@@ -346,7 +344,7 @@ def _serial_columns(text: str, header_start: int) -> int | None:
 
 
 def _serial_records(ctx, rows, amount_at: int, form: str | None, scale: float, per: str | None,
-                    rule, columns: int | None = None) -> list[Subsidy]:
+                    rule, columns: int) -> list[Subsidy]:
     """One subsidy per row of a numbered table (each row its cells' matches): the serial number
     first (1, 2, 3 …), the amount at ``amount_at`` of ``columns``; in a row short of cells merged
     down from above (they stand left of the amount), as many places nearer. The table ends at
@@ -354,7 +352,7 @@ def _serial_records(ctx, rows, amount_at: int, form: str | None, scale: float, p
     out: list[Subsidy] = []
     for row in rows:
         cells = [c.group().strip() for c in row]
-        at = amount_at - (columns - len(cells) if columns else 0)
+        at = amount_at - (columns - len(cells))
         if cells[0] != str(len(out) + 1) or not 0 < at < len(cells) or not _NUMBER_CELL.fullmatch(cells[at]) \
                 or any(len(c) > NUMBERED_CELL for c in cells) or len(out) >= NUMBERED_ROWS:
             break

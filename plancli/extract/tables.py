@@ -100,7 +100,7 @@ def split_indicator(label: str) -> list[tuple[str, str | None]]:
 _CATEGORY_HEADER = re.compile(r"^(类别|类型|领域|分类|维度|方面|一级指标)$")
 _UNIT_HEADER = re.compile(r"^(单位|计量单位)$")
 #: Cells that stand for no value: a dash, a slash, nothing known yet.
-_PLACEHOLDER = re.compile(r"^([-—–－/／\\]+|无|暂无|/)$")
+_PLACEHOLDER = re.compile(r"^([-—–－/／\\]+|无|暂无)$")
 
 
 @dataclass
